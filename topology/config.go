@@ -1,0 +1,106 @@
+package topology
+
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the topology file as written by the DBA. It is decoded strictly
+// (unknown fields are errors) and validated as a whole before a Snapshot is
+// built from it; nothing else in the process reads it.
+type Config struct {
+	Listen    Listen     `yaml:"listen"`
+	Admin     string     `yaml:"admin,omitempty"`
+	Users     []User     `yaml:"users"`
+	Databases []Database `yaml:"databases"`
+}
+
+// Listen names the client-facing addresses; an empty one is not served.
+type Listen struct {
+	Postgres string `yaml:"postgres,omitempty"`
+	MySQL    string `yaml:"mysql,omitempty"`
+}
+
+// User is an account clients log in to the proxy with.
+type User struct {
+	Name        string `yaml:"name"`
+	Password    string `yaml:"password,omitempty"`
+	PasswordEnv string `yaml:"password_env,omitempty"`
+}
+
+// Database is one logical database: what clients see as a database name,
+// spread over shards of one protocol.
+type Database struct {
+	Name           string               `yaml:"name"`
+	Protocol       string               `yaml:"protocol"`
+	Backend        Backend              `yaml:"backend"`
+	Tables         map[string]TableRule `yaml:"tables,omitempty"`
+	UnshardedShard string               `yaml:"unsharded_shard,omitempty"`
+	ReadPolicy     string               `yaml:"read_policy,omitempty"`
+	MaxReplicaLag  Duration             `yaml:"max_replica_lag,omitempty"`
+	Pool           Pool                 `yaml:"pool,omitempty"`
+	Shards         []ShardConfig        `yaml:"shards"`
+}
+
+// Backend holds the credentials and database name the proxy uses on every
+// server of a logical database.
+type Backend struct {
+	User        string `yaml:"user"`
+	Password    string `yaml:"password,omitempty"`
+	PasswordEnv string `yaml:"password_env,omitempty"`
+	Database    string `yaml:"database,omitempty"`
+}
+
+// TableRule says how one table is placed: by a sharding key, or copied to
+// every shard (reference).
+type TableRule struct {
+	Key       string `yaml:"key,omitempty"`
+	Type      string `yaml:"type,omitempty"`
+	Reference bool   `yaml:"reference,omitempty"`
+}
+
+// Pool sizes the backend connection pools of a database.
+type Pool struct {
+	MaxPerBackend int      `yaml:"max_per_backend,omitempty"`
+	IdleTimeout   Duration `yaml:"idle_timeout,omitempty"`
+}
+
+// ShardConfig is one shard: the key range it owns and its servers.
+type ShardConfig struct {
+	KeyRange string          `yaml:"keyrange"`
+	Primary  string          `yaml:"primary"`
+	Replicas []ReplicaConfig `yaml:"replicas,omitempty"`
+}
+
+// ReplicaConfig is one read replica of a shard.
+type ReplicaConfig struct {
+	Address string `yaml:"address"`
+	Weight  *int   `yaml:"weight,omitempty"` // unset: 1; 0: drained, no reads
+}
+
+// Duration is a time.Duration written as "2s", "500ms" or "1m30s".
+type Duration time.Duration
+
+// UnmarshalYAML reads Go duration syntax; a bare number is refused because
+// its unit would be a guess.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return errorf("want a duration such as 2s or 500ms")
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return errorf("%q is not a duration (want e.g. 2s, 500ms, 1m)", n.Value)
+	}
+	if v < 0 {
+		return errorf("duration %q is negative", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration back in Go syntax.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// IsZero lets omitempty drop an unset duration.
+func (d Duration) IsZero() bool { return d == 0 }

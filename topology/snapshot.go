@@ -1,0 +1,155 @@
+package topology
+
+import (
+	"sort"
+	"time"
+)
+
+// Protocol is the wire protocol of a logical database.
+type Protocol string
+
+const (
+	Postgres Protocol = "postgres"
+	MySQL    Protocol = "mysql"
+)
+
+// ReadPolicy decides which replica of a shard serves a read.
+type ReadPolicy string
+
+const (
+	RoundRobin       ReadPolicy = "round_robin"
+	LeastConnections ReadPolicy = "least_connections"
+	Random           ReadPolicy = "random"
+	PrimaryOnly      ReadPolicy = "primary_only"
+	ClientHash       ReadPolicy = "client_hash"
+)
+
+var readPolicies = []ReadPolicy{RoundRobin, LeastConnections, Random, PrimaryOnly, ClientHash}
+
+// Defaults applied to fields the file leaves out.
+const (
+	DefaultReadPolicy    = RoundRobin
+	DefaultMaxPerBackend = 20
+	DefaultIdleTimeout   = 60 * time.Second
+	DefaultReplicaWeight = 1
+)
+
+// Snapshot is one validated topology, immutable once built: readers share
+// it without locks, and a reload replaces it whole.
+type Snapshot struct {
+	Listen    Listen
+	Admin     string
+	Source    Source
+	users     map[string]User
+	databases []*DB
+	byName    map[dbKey]*DB
+}
+
+type dbKey struct {
+	protocol Protocol
+	name     string
+}
+
+// Source says which file a snapshot came from and when.
+type Source struct {
+	Path     string
+	SHA256   string // hex of the file's bytes
+	LoadedAt time.Time
+}
+
+// DB is one logical database with its shards ordered by key range.
+type DB struct {
+	Name          string
+	Protocol      Protocol
+	Backend       Backend // passwords resolved from password_env
+	Shards        []*Shard
+	Unsharded     *Shard // where tables that are not listed live
+	ReadPolicy    ReadPolicy
+	MaxReplicaLag time.Duration // 0: no limit
+	MaxPerBackend int
+	IdleTimeout   time.Duration
+	tables        map[string]*Table
+	shardsByName  map[string]*Shard
+}
+
+// Shard is the set of servers that own one key range.
+type Shard struct {
+	Range    KeyRange
+	Name     string // canonical key range, e.g. "80-c0"
+	Primary  string
+	Replicas []Replica
+}
+
+// Replica is one read replica and its share of reads.
+type Replica struct {
+	Address string
+	Weight  int // 0: drained
+}
+
+// TableKind says how a table's rows are placed.
+type TableKind uint8
+
+const (
+	Sharded   TableKind = iota + 1 // each row on the shard its key hashes to
+	Reference                      // a full copy on every shard
+)
+
+// Table is the placement rule of one listed table.
+type Table struct {
+	Name    string
+	Kind    TableKind
+	Key     string  // sharding key column (Sharded only)
+	KeyType KeyType // (Sharded only)
+}
+
+// Database finds a logical database by protocol and name.
+func (s *Snapshot) Database(p Protocol, name string) (*DB, bool) {
+	d, ok := s.byName[dbKey{p, name}]
+	return d, ok
+}
+
+// Databases lists every logical database in file order.
+func (s *Snapshot) Databases() []*DB { return s.databases }
+
+// User finds a proxy account by name.
+func (s *Snapshot) User(name string) (User, bool) {
+	u, ok := s.users[name]
+	return u, ok
+}
+
+// Table finds a listed table by exact name.
+func (d *DB) Table(name string) (*Table, bool) {
+	t, ok := d.tables[name]
+	return t, ok
+}
+
+// ShardFor returns the shard whose key range holds the keyspace id. Ranges
+// cover the whole space (validation guarantees it), so there always is one.
+func (d *DB) ShardFor(id uint64) *Shard {
+	i := sort.Search(len(d.Shards), func(i int) bool {
+		r := d.Shards[i].Range
+		return r.End == 0 || id < r.End
+	})
+	return d.Shards[i]
+}
+
+// ShardNamed finds a shard by key range, written in any equivalent form
+// ("80-", "8000-").
+func (d *DB) ShardNamed(name string) (*Shard, bool) {
+	c, err := CanonicalKeyRange(name)
+	if err != nil {
+		return nil, false
+	}
+	s, ok := d.shardsByName[c]
+	return s, ok
+}
+
+// Addresses lists the shard's servers, primary first.
+func (s *Shard) Addresses() []string {
+	out := make([]string, 0, 1+len(s.Replicas))
+	out = append(out, s.Primary)
+	for _, r := range s.Replicas {
+		out = append(out, r.Address)
+	}
+	return out
+}
