@@ -3,6 +3,7 @@ package topology
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -96,4 +97,26 @@ func CanonicalKeyRange(s string) (string, error) {
 		return "", err
 	}
 	return r.String(), nil
+}
+
+// EvenRanges splits the keyspace into n ranges of (nearly) equal size, in
+// order: EvenRanges(2) is -80, 80-; EvenRanges(4) is -40, 40-80, 80-c0, c0-.
+func EvenRanges(n int) []KeyRange {
+	if n < 1 {
+		return nil
+	}
+	out := make([]KeyRange, n)
+	for i := range n {
+		out[i] = KeyRange{Start: evenBound(i, n), End: evenBound(i+1, n)}
+	}
+	return out
+}
+
+// evenBound is i/n of 2^64, with n/n wrapping to 0 (the end of the space).
+func evenBound(i, n int) uint64 {
+	if i == 0 || i == n {
+		return 0
+	}
+	hi, _ := bits.Div64(uint64(i), 0, uint64(n)) // (i << 64) / n
+	return hi
 }

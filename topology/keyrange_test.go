@@ -2,6 +2,7 @@ package topology
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -78,6 +79,26 @@ func TestShardForBoundaries(t *testing.T) {
 	} {
 		if got := d.ShardFor(c.id).Name; got != c.want {
 			t.Errorf("ShardFor(%016x) = %s, want %s", c.id, got, c.want)
+		}
+	}
+}
+
+func TestEvenRanges(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want []string
+	}{
+		{1, []string{"-"}},
+		{2, []string{"-80", "80-"}},
+		{4, []string{"-40", "40-80", "80-c0", "c0-"}},
+		{3, []string{"-5555555555555555", "5555555555555555-aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa-"}},
+	} {
+		var got []string
+		for _, r := range EvenRanges(c.n) {
+			got = append(got, r.String())
+		}
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("EvenRanges(%d) = %v, want %v", c.n, got, c.want)
 		}
 	}
 }

@@ -125,12 +125,14 @@ func (d *DB) Table(name string) (*Table, bool) {
 
 // ShardFor returns the shard whose key range holds the keyspace id. Ranges
 // cover the whole space (validation guarantees it), so there always is one.
-func (d *DB) ShardFor(id uint64) *Shard {
-	i := sort.Search(len(d.Shards), func(i int) bool {
+func (d *DB) ShardFor(id uint64) *Shard { return d.Shards[d.ShardIndex(id)] }
+
+// ShardIndex is the index in Shards of the shard that owns the keyspace id.
+func (d *DB) ShardIndex(id uint64) int {
+	return sort.Search(len(d.Shards), func(i int) bool {
 		r := d.Shards[i].Range
 		return r.End == 0 || id < r.End
 	})
-	return d.Shards[i]
 }
 
 // ShardNamed finds a shard by key range, written in any equivalent form

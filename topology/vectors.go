@@ -45,4 +45,3 @@ func ReadHashVectors(path string) ([]HashVector, error) {
 	}
 	return out, sc.Err()
 }
-

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shardgate/shardgate/topology"
+)
+
+// syncBuffer is written by the dev goroutine and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// dev must bring up real servers, write a topology the proxy accepts that
+// points at them, and stop them all when interrupted.
+func TestDevStartsClusterAndWritesTopology(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real PostgreSQL servers")
+	}
+	cfgPath := filepath.Join(t.TempDir(), "topology.yaml")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "-only", "postgres", "-shards", "2", "-replicas", "1", "-config-out", cfgPath}, &out, &errOut)
+	}()
+
+	deadline := time.Now().Add(3 * time.Minute)
+	for !strings.Contains(out.String(), "Ctrl-C") {
+		select {
+		case code := <-done:
+			t.Fatalf("dev exited %d early:\n%s\n%s", code, out.String(), errOut.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dev did not come up:\n%s\n%s", out.String(), errOut.String())
+		}
+	}
+	snap, err := topology.Load(cfgPath)
+	if err != nil {
+		t.Fatalf("dev wrote an invalid topology: %v", err)
+	}
+	db, ok := snap.Database(topology.Postgres, "shop")
+	if !ok || len(db.Shards) != 2 || db.Shards[0].Name != "-80" || len(db.Shards[1].Replicas) != 1 {
+		t.Fatalf("topology does not describe 2 shards with a replica each: %+v", db)
+	}
+	for _, sh := range db.Shards {
+		for _, addr := range sh.Addresses() {
+			if !strings.Contains(out.String(), addr) {
+				t.Errorf("dev did not print server %s", addr)
+			}
+		}
+	}
+	if _, err := os.Stat(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("dev exited %d on interrupt: %s", code, errOut.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("dev did not stop on interrupt")
+	}
+	for _, sh := range db.Shards {
+		for _, addr := range sh.Addresses() {
+			if portOpen(addr) {
+				t.Errorf("server %s still accepts connections after dev stopped", addr)
+			}
+		}
+	}
+}
+
+func portOpen(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
