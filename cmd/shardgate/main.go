@@ -20,6 +20,7 @@ func commands() []command {
 	return []command{
 		{"check", "check FILE...                       validate topology files", runCheck},
 		{"locate", "locate -config FILE DATABASE TABLE VALUE   where a key lives", runLocate},
+		{"route", "route -config FILE -db DATABASE [-json] \"SQL\"   the plan the proxy would run", runRoute},
 		{"dev", "dev [-dir DIR] [-shards N]           start a local PostgreSQL + MariaDB shard cluster", runDev},
 	}
 }

@@ -1,0 +1,252 @@
+package mysql
+
+import "strings"
+
+// analyzeCase is one golden case: a statement and a name for it.
+type analyzeCase struct {
+	name string
+	sql  string
+}
+
+func inList(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "?"
+	}
+	return strings.Join(parts, ", ")
+}
+
+var analyzeCases = []analyzeCase{
+	// Point selects.
+	{"point_select", "SELECT * FROM users WHERE id = ?"},
+	{"point_select_reversed", "SELECT name FROM users WHERE ? = id"},
+	{"point_select_alias", "SELECT u.id, u.name FROM users AS u WHERE u.id = ?"},
+	{"point_select_alias_no_as", "SELECT u.name FROM users u WHERE u.id = ? AND u.name = ?"},
+	{"point_select_schema", "SELECT * FROM shop.users WHERE shop.users.id = ?"},
+	{"backticks", "SELECT `u`.`Name` FROM `shop`.`Users` `u` WHERE `u`.`ID` = ?"},
+	{"literal_int", "SELECT * FROM users WHERE id = 42"},
+	{"literal_negative", "SELECT * FROM users WHERE id = -5"},
+	{"literal_double_negative", "SELECT * FROM users WHERE id = - -5 OR id = +7"},
+	{"literal_string", "SELECT * FROM users WHERE email = 'a@b.c'"},
+	{"literal_double_quoted", `SELECT * FROM users WHERE email = "x""y" AND name = 'it''s'`},
+	{"literal_unicode", "SELECT * FROM users WHERE name = 'Zoë 東京 🚀' AND id = 1"},
+	{"literal_null_decimal_float", "SELECT * FROM t WHERE a = NULL OR b = 1.50 OR c = 1e3 OR d = 18446744073709551615"},
+	{"literal_hex_not_plain", "SELECT * FROM t WHERE id = 0x10 OR id = x'41'"},
+	{"null_safe_equal", "SELECT * FROM users WHERE id <=> ?"},
+	{"casts", "SELECT * FROM users WHERE CAST(id AS SIGNED) = CAST(? AS SIGNED) AND name = CONVERT(? USING utf8mb4) AND email = BINARY ?"},
+	{"cast_truncating_kept", "SELECT * FROM users WHERE CAST(name AS CHAR(3)) = ?"},
+	{"convert_type", "SELECT * FROM users WHERE id = CONVERT(?, UNSIGNED)"},
+	{"parenthesized", "SELECT * FROM users WHERE ((id = (?)))"},
+	{"col_eq_col_same_table", "SELECT * FROM users WHERE id = parent_id"},
+	{"comments", "SELECT /* hint-like */ * FROM users -- trailing\nWHERE id = ? # another\n"},
+	{"comment_with_question_mark", "SELECT * FROM users /* why? */ WHERE id = ? AND note = '?'"},
+
+	// IN, OR, NOT and other shapes.
+	{"in_list", "SELECT * FROM users WHERE id IN (?, ?, ?)"},
+	{"in_list_single", "SELECT * FROM users WHERE id IN (?)"},
+	{"in_list_500", "SELECT * FROM users WHERE id IN (" + inList(500) + ")"},
+	{"in_list_literals", "SELECT * FROM users WHERE id IN (1, -2, '3')"},
+	{"in_list_with_expr", "SELECT * FROM users WHERE id IN (?, ? + 1)"},
+	{"not_in", "SELECT * FROM users WHERE id NOT IN (?, ?)"},
+	{"row_in", "SELECT * FROM users WHERE (id, name) IN ((?, ?), (?, ?))"},
+	{"or_of_keys", "SELECT * FROM users WHERE id = ? OR id = ?"},
+	{"and_or_nesting", "SELECT * FROM users WHERE (id = ? OR id = ?) AND (name = ? AND (email = ? AND age > ?))"},
+	{"not_xor_between_like", "SELECT * FROM users WHERE NOT id = ? AND (id = ? XOR id = ?) AND age BETWEEN ? AND ? AND name LIKE ? AND id != ?"},
+	{"is_null", "SELECT * FROM users WHERE id IS NULL"},
+
+	// Joins.
+	{"inner_join_on", "SELECT o.id, u.name FROM orders o JOIN users u ON u.id = o.user_id WHERE o.user_id = ?"},
+	{"left_join", "SELECT * FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.status = ? WHERE u.id = ?"},
+	{"right_join", "SELECT * FROM users u RIGHT JOIN orders o ON o.user_id = u.id WHERE o.user_id = ?"},
+	{"join_using", "SELECT * FROM orders JOIN order_items USING (order_id) WHERE orders.order_id = ?"},
+	{"join_using_nested_left", "SELECT * FROM a JOIN b USING (id) JOIN c USING (id)"},
+	{"comma_join", "SELECT * FROM users u, orders o WHERE u.id = o.user_id AND u.id = ?"},
+	{"natural_join", "SELECT * FROM users NATURAL JOIN profiles WHERE id = ?"},
+	{"inner_join_under_left", "SELECT * FROM users u LEFT JOIN (orders o JOIN items i ON i.order_id = o.id) ON o.user_id = u.id WHERE u.id = ?"},
+	{"left_join_inner_on_left_side", "SELECT * FROM (users u JOIN orders o ON o.user_id = u.id) LEFT JOIN items i ON i.order_id = o.id"},
+	{"straight_join", "SELECT * FROM users u STRAIGHT_JOIN orders o ON o.user_id = u.id"},
+
+	// CTEs and subqueries.
+	{"cte", "WITH recent AS (SELECT * FROM orders WHERE user_id = ?) SELECT * FROM recent WHERE id > ?"},
+	{"cte_shadows_table", "WITH users AS (SELECT * FROM accounts WHERE id = ?) SELECT * FROM users JOIN shop.users su ON su.id = users.id"},
+	{"cte_chain", "WITH a AS (SELECT id FROM t1), b AS (SELECT id FROM a JOIN t2 USING (id)) SELECT * FROM b"},
+	{"cte_recursive", "WITH RECURSIVE tree AS (SELECT id, parent_id FROM nodes WHERE id = ? UNION ALL SELECT n.id, n.parent_id FROM nodes n JOIN tree ON n.parent_id = tree.id) SELECT * FROM tree"},
+	{"cte_case_sensitive", "WITH Users AS (SELECT 1 AS id) SELECT * FROM users"},
+	{"subquery_in", "SELECT * FROM orders WHERE user_id IN (SELECT id FROM users WHERE email = ?)"},
+	{"subquery_exists", "SELECT * FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.total > ?) AND u.id = ?"},
+	{"subquery_derived", "SELECT d.n FROM (SELECT user_id, COUNT(*) AS n FROM orders WHERE user_id = ? GROUP BY user_id) AS d"},
+	{"subquery_scalar", "SELECT id, (SELECT MAX(total) FROM orders o WHERE o.user_id = u.id) AS top FROM users u WHERE id = ?"},
+	{"subquery_nested", "SELECT * FROM a WHERE x IN (SELECT y FROM b WHERE z IN (SELECT w FROM c WHERE c.k = ?))"},
+	{"subquery_compare", "SELECT * FROM t WHERE a > ALL (SELECT b FROM u WHERE u.k = ?)"},
+
+	// INSERT / REPLACE.
+	{"insert_single", "INSERT INTO users (id, name, email) VALUES (?, ?, ?)"},
+	{"insert_multi", "INSERT INTO users (id, name) VALUES (?, ?), (?, ?), (?, ?)"},
+	{"insert_literals", "INSERT INTO users (id, name, score) VALUES (1, 'Zoë', -2.5), (2, NULL, 0)"},
+	{"insert_default_expr", "INSERT INTO users (id, created, name) VALUES (?, DEFAULT, CONCAT(?, ?)), (?, NOW(), (SELECT name FROM templates WHERE id = ?))"},
+	{"insert_no_columns", "INSERT INTO `shop`.`users` VALUES (?, ?)"},
+	{"insert_on_duplicate", "INSERT INTO counters (id, hits) VALUES (?, ?) ON DUPLICATE KEY UPDATE hits = hits + VALUES(hits), updated = NOW()"},
+	{"insert_set", "INSERT INTO users SET id = ?, name = ?"},
+	{"insert_select", "INSERT INTO archive (id, name) SELECT id, name FROM users WHERE id = ?"},
+	{"insert_ignore_upper_columns", "INSERT IGNORE INTO users (ID, Name) VALUES (?, ?)"},
+	{"replace", "REPLACE INTO users (id, name) VALUES (?, ?)"},
+	{"replace_set", "REPLACE users SET id = ?, name = ?"},
+
+	// UPDATE / DELETE.
+	{"update_by_key", "UPDATE users SET name = ?, email = ? WHERE id = ?"},
+	{"update_sets_key", "UPDATE users SET id = ?, name = ? WHERE id = ?"},
+	{"update_qualified_sets", "UPDATE users u SET u.name = ? WHERE u.id = ?"},
+	{"update_multi_table", "UPDATE orders o JOIN users u ON u.id = o.user_id SET o.status = ?, u.last_order = NOW() WHERE u.id = ?"},
+	{"update_limit", "UPDATE users SET flag = ? WHERE age > ? ORDER BY id LIMIT 10"},
+	{"update_subquery", "UPDATE users SET score = (SELECT SUM(total) FROM orders WHERE orders.user_id = users.id) WHERE id = ?"},
+	{"delete_by_key", "DELETE FROM users WHERE id = ?"},
+	{"delete_multi_table", "DELETE o, i FROM orders o JOIN items i ON i.order_id = o.id WHERE o.user_id = ?"},
+	{"delete_using", "DELETE FROM o USING orders AS o JOIN users AS u ON u.id = o.user_id WHERE u.id = ?"},
+	{"delete_no_where", "DELETE FROM sessions"},
+	{"with_delete", "WITH old AS (SELECT id FROM sessions WHERE ts < ?) DELETE FROM sessions WHERE id IN (SELECT id FROM old)"},
+
+	// Locking reads.
+	{"for_update", "SELECT * FROM users WHERE id = ? FOR UPDATE"},
+	{"for_share", "SELECT * FROM users WHERE id = ? FOR SHARE"},
+	{"lock_in_share_mode", "SELECT * FROM users WHERE id = ? LOCK IN SHARE MODE"},
+	{"for_update_in_subquery", "SELECT * FROM a WHERE id IN (SELECT id FROM b FOR UPDATE)"},
+
+	// Aggregates, grouping, ordering, limits.
+	{"count_star", "SELECT COUNT(*) FROM orders"},
+	{"aggregates", "SELECT COUNT(DISTINCT user_id), SUM(total), AVG(total) AS avg_total, MIN(total), MAX(total), GROUP_CONCAT(id), STD(total), BIT_AND(flags), JSON_ARRAYAGG(id) FROM orders"},
+	{"aggregate_nested", "SELECT SUM(a) + 1, IFNULL(MAX(b), 0) AS m, (COUNT(*)), CAST(SUM(c) AS SIGNED) FROM t"},
+	{"group_by_position", "SELECT user_id, COUNT(*) FROM orders GROUP BY 1 ORDER BY 2 DESC"},
+	{"group_by_alias", "SELECT DATE(created) AS day, SUM(total) AS s FROM orders GROUP BY day HAVING s > ? ORDER BY day"},
+	{"group_by_expr", "SELECT YEAR(created), status, COUNT(*) FROM orders GROUP BY YEAR(created), orders.status, region"},
+	{"group_by_expr_with_param", "SELECT SUBSTR(name, ?, ?), COUNT(*) FROM users GROUP BY SUBSTR(name, ?, ?)"},
+	{"group_by_column_over_alias", "SELECT b AS a, a AS b FROM t GROUP BY a ORDER BY a"},
+	{"order_by_alias_expr_desc", "SELECT id, total * 2 AS dbl FROM orders ORDER BY dbl DESC, total * 2, id ASC, created DESC"},
+	{"order_by_position_out_of_range", "SELECT id FROM t ORDER BY 3"},
+	{"order_by_qualified", "SELECT u.id, name FROM users u ORDER BY u.id, users.name"},
+	{"limit", "SELECT * FROM users ORDER BY id LIMIT 10"},
+	{"limit_offset", "SELECT * FROM users ORDER BY id LIMIT 10 OFFSET 20"},
+	{"limit_comma", "SELECT * FROM users ORDER BY id LIMIT ?, ?"},
+	{"limit_params", "SELECT * FROM users WHERE name = ? ORDER BY id LIMIT ? OFFSET ?"},
+	{"distinct", "SELECT DISTINCT country FROM users"},
+	{"window", "SELECT id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY created) AS rn, SUM(total) OVER w FROM orders WINDOW w AS (ORDER BY id ROWS BETWEEN ? PRECEDING AND CURRENT ROW) ORDER BY id LIMIT ?"},
+	{"order_by_aggregate_expr", "SELECT user_id, COUNT(*) AS c FROM orders GROUP BY user_id HAVING COUNT(*) > ? ORDER BY COUNT(*) DESC, ?"},
+	{"having_subquery", "SELECT user_id FROM orders GROUP BY user_id HAVING SUM(total) > (SELECT AVG(total) FROM big WHERE big.k = ?)"},
+	{"star_qualified", "SELECT u.*, o.id FROM users u JOIN orders o ON o.user_id = u.id"},
+	{"rollup", "SELECT country, COUNT(*) FROM users GROUP BY country WITH ROLLUP"},
+	{"calc_found_rows", "SELECT SQL_CALC_FOUND_ROWS * FROM users LIMIT 10"},
+	{"select_into_outfile", "SELECT * FROM users WHERE id = ? INTO OUTFILE '/tmp/u.txt'"},
+	{"select_into_var_unsupported", "SELECT name INTO @n FROM users WHERE id = ?"},
+
+	// No FROM.
+	{"select_one", "SELECT 1"},
+	{"select_version", "SELECT VERSION()"},
+	{"select_param", "SELECT ?"},
+	{"select_sysvar", "SELECT @@version, @@session.autocommit"},
+	{"select_last_insert_id", "SELECT LAST_INSERT_ID()"},
+	{"select_from_dual", "SELECT 1 FROM DUAL WHERE ? = 1"},
+	{"values_stmt", "VALUES ROW(?, ?), ROW(?, ?)"},
+	{"table_stmt", "TABLE users ORDER BY id LIMIT 5"},
+
+	// Set operations.
+	{"union_all", "SELECT id, name FROM users WHERE id = ? UNION ALL SELECT id, name FROM admins WHERE id = ? ORDER BY name LIMIT 10"},
+	{"union", "SELECT id FROM a UNION SELECT id FROM b"},
+	{"union_mixed", "SELECT id FROM a UNION ALL SELECT id FROM b UNION SELECT id FROM c"},
+	{"union_arm_agg", "SELECT COUNT(*) FROM a UNION ALL SELECT COUNT(*) FROM b"},
+	{"union_parenthesized_limit", "(SELECT id FROM a ORDER BY id LIMIT 5) UNION ALL (SELECT id FROM b LIMIT 5)"},
+	{"union_nested", "SELECT id FROM a UNION ALL (SELECT id FROM b UNION ALL SELECT id FROM c ORDER BY id LIMIT ?)"},
+	{"intersect_except", "SELECT id FROM a INTERSECT SELECT id FROM b"},
+	{"except", "SELECT id FROM a EXCEPT SELECT id FROM b WHERE id = ?"},
+	{"union_one_arm_unkeyed", "SELECT id FROM a WHERE id = ? UNION ALL SELECT id FROM b"},
+
+	// Transactions and session.
+	{"begin", "BEGIN"},
+	{"start_transaction", "START TRANSACTION READ ONLY"},
+	{"begin_work", "BEGIN WORK"},
+	{"commit", "COMMIT"},
+	{"commit_work_chain", "/* c */ COMMIT WORK AND CHAIN"},
+	{"rollback_work", "rollback work"},
+	{"rollback_work_to_savepoint", "ROLLBACK WORK TO SAVEPOINT sp1"},
+	{"rollback", "ROLLBACK"},
+	{"savepoint", "SAVEPOINT sp1"},
+	{"release_savepoint", "RELEASE SAVEPOINT sp1"},
+	{"rollback_to", "ROLLBACK TO SAVEPOINT sp1"},
+	{"set_names", "SET NAMES utf8mb4"},
+	{"set_names_collate", "SET NAMES 'utf8mb4' COLLATE 'utf8mb4_unicode_ci'"},
+	{"set_character_set", "SET CHARACTER SET utf8mb4"},
+	{"set_autocommit", "SET autocommit=0"},
+	{"set_user_var", "SET @x = 1"},
+	{"set_user_var_subquery", "SET @n = (SELECT COUNT(*) FROM users)"},
+	{"set_session_sql_mode", "SET SESSION sql_mode = 'STRICT_TRANS_TABLES'"},
+	{"set_at_at", "SET @@SESSION.Time_Zone = '+00:00', @@wait_timeout = ?"},
+	{"set_global", "SET GLOBAL max_connections = 100"},
+	{"set_transaction", "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"},
+	{"set_session_transaction", "SET SESSION TRANSACTION READ ONLY"},
+	{"set_transaction_read_only", "/* app */ SET TRANSACTION READ ONLY"},
+	{"set_transaction_executable_comment", "/*!80000 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE */"},
+	{"executable_comment", "/*!40101 SET NAMES utf8 */"},
+	{"executable_comment_in_select", "SELECT /*!40001 SQL_NO_CACHE */ * FROM users WHERE id = ?"},
+	{"mariadb_executable_comment", "SELECT /*M!100101 STRAIGHT_JOIN */ id FROM users WHERE id = ?"},
+	{"mariadb_executable_comment_placeholder", "SELECT * FROM users WHERE /*M! id = ? AND */ name = ?"},
+	{"mariadb_dump_set", "/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */"},
+	{"mariadb_sandbox_marker", "/*M!999999\\- enable the sandbox mode */"},
+	{"use", "USE shop"},
+	{"use_backticks", "USE `Shop-DB`"},
+
+	// SHOW / DESCRIBE / EXPLAIN.
+	{"show_tables", "SHOW TABLES"},
+	{"show_full_tables_from", "SHOW FULL TABLES FROM shop LIKE 'u%'"},
+	{"show_variables", "SHOW VARIABLES LIKE 'max%'"},
+	{"show_global_status", "SHOW GLOBAL STATUS"},
+	{"show_create_table", "SHOW CREATE TABLE shop.users"},
+	{"show_columns", "SHOW COLUMNS FROM users"},
+	{"show_index", "SHOW INDEX FROM orders"},
+	{"show_databases", "SHOW DATABASES"},
+	{"show_processlist", "SHOW FULL PROCESSLIST"},
+	{"show_warnings", "SHOW WARNINGS"},
+	{"describe_table", "DESCRIBE users"},
+	{"desc_table_schema", "DESC shop.users"},
+	{"explain_select", "EXPLAIN SELECT * FROM users WHERE id = ?"},
+	{"explain_format_update", "EXPLAIN FORMAT=JSON UPDATE users SET name = ? WHERE id = ?"},
+	{"explain_analyze_select", "EXPLAIN ANALYZE SELECT * FROM users WHERE id = ?"},
+	{"explain_analyze_delete", "EXPLAIN ANALYZE DELETE FROM users WHERE id = ?"},
+
+	// DDL.
+	{"create_table", "CREATE TABLE IF NOT EXISTS users (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL DEFAULT 'x', KEY idx_name (name))"},
+	{"create_table_fk_like", "CREATE TABLE orders (id INT, user_id INT, FOREIGN KEY (user_id) REFERENCES users(id))"},
+	{"create_table_like", "CREATE TABLE users_copy LIKE users"},
+	{"create_table_select", "CREATE TABLE totals AS SELECT user_id, SUM(total) AS s FROM orders GROUP BY user_id"},
+	{"alter_table", "ALTER TABLE users ADD COLUMN age INT, ADD INDEX idx_age (age)"},
+	{"drop_table", "DROP TABLE IF EXISTS users, shop.orders"},
+	{"truncate", "TRUNCATE TABLE users"},
+	{"rename_table", "RENAME TABLE users TO users_old, tmp TO users"},
+	{"create_index", "CREATE INDEX idx_email ON users (email)"},
+	{"drop_index", "DROP INDEX idx_email ON users"},
+	{"create_view", "CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100"},
+	{"create_database", "CREATE DATABASE shop2"},
+	{"analyze_table", "ANALYZE TABLE users, orders"},
+	{"optimize_table", "OPTIMIZE TABLE users"},
+	{"grant", "GRANT SELECT, INSERT ON shop.users TO 'app'@'%'"},
+	{"revoke", "REVOKE ALL PRIVILEGES ON shop.* FROM 'app'@'%'"},
+	{"create_user", "CREATE USER 'app'@'%' IDENTIFIED BY 'secret'"},
+
+	// Other commands.
+	{"prepare", "PREPARE s1 FROM 'SELECT * FROM users WHERE id = ?'"},
+	{"execute", "EXECUTE s1 USING @a, @b"},
+	{"deallocate", "DEALLOCATE PREPARE s1"},
+	{"lock_tables", "LOCK TABLES users READ, orders WRITE"},
+	{"unlock_tables", "UNLOCK TABLES"},
+	{"do", "DO SLEEP(?)"},
+	{"call", "CALL refresh_stats(?, ?)"},
+	{"load_data", "LOAD DATA LOCAL INFILE '/tmp/u.csv' INTO TABLE users FIELDS TERMINATED BY ','"},
+	{"flush", "FLUSH TABLES users WITH READ LOCK"},
+	{"kill", "KILL 42"},
+
+	// Errors.
+	{"syntax_error", "SELEC * FROM users"},
+	{"syntax_error_unterminated", "SELECT * FROM users WHERE name = 'abc"},
+	{"two_statements", "SELECT 1; SELECT 2"},
+	{"trailing_semicolon", "SELECT 1;"},
+	{"empty", ""},
+	{"only_comment", "/* nothing */"},
+	{"returning_unsupported", "INSERT INTO users (id) VALUES (?) RETURNING id"},
+}

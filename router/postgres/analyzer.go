@@ -1,0 +1,188 @@
+// Package postgres is the PostgreSQL dialect of the router: it parses one
+// statement with PostgreSQL's own grammar (pg_query, cgo) and describes it
+// as a router.Statement.
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
+
+	"github.com/shardgate/shardgate/router"
+)
+
+// Analyzer is the PostgreSQL router.Analyzer. It is stateless and safe for
+// concurrent use.
+type Analyzer struct{}
+
+var _ router.Analyzer = Analyzer{}
+
+// analysis carries one Analyze call; it has no state today but keeps the
+// walking methods together.
+type analysis struct{}
+
+// Analyze parses exactly one statement and describes it. Placeholders ($n)
+// become ValueRef slots and constants literals. It returns an error wrapping
+// router.ErrSyntax for text PostgreSQL's grammar rejects and
+// router.ErrMultiStatement for more than one statement. Text with no
+// statement at all (blanks, comments) is a KindOther statement with nothing
+// in it: any backend answers it with an empty-query response.
+func (Analyzer) Analyze(sql string) (st *router.Statement, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			st, err = nil, fmt.Errorf("%w: internal error analyzing statement: %v", router.ErrSyntax, r)
+		}
+	}()
+	tree, err := pg.Parse(sql)
+	if err != nil {
+		var pe *parser.Error
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%w: %s", router.ErrSyntax, pe.Message)
+		}
+		return nil, fmt.Errorf("%w: %s", router.ErrSyntax, err.Error())
+	}
+	switch len(tree.Stmts) {
+	case 0: // only blanks, comments or semicolons: PostgreSQL answers EmptyQueryResponse
+		return &router.Statement{Kind: router.KindOther}, nil
+	case 1:
+	default:
+		return nil, router.ErrMultiStatement
+	}
+	var a analysis
+	return a.statement(tree.Stmts[0].Stmt).st, nil
+}
+
+// statement analyzes a top-level statement (or EXPLAIN's, PREPARE's).
+func (a *analysis) statement(n *pg.Node) *built {
+	switch x := n.GetNode().(type) {
+	case *pg.Node_SelectStmt, *pg.Node_InsertStmt, *pg.Node_UpdateStmt, *pg.Node_DeleteStmt, *pg.Node_MergeStmt:
+		return a.stmtChild(n, nil)
+	case *pg.Node_ExplainStmt:
+		return a.explain(x.ExplainStmt)
+	case *pg.Node_TransactionStmt:
+		return transaction(x.TransactionStmt)
+	case *pg.Node_VariableSetStmt:
+		return setStmt(x.VariableSetStmt)
+	case *pg.Node_VariableShowStmt:
+		b := newBuilt(router.KindShow)
+		b.st.Object = x.VariableShowStmt.Name
+		return b
+	case *pg.Node_ConstraintsSetStmt: // SET CONSTRAINTS: lasts the transaction
+		b := newBuilt(router.KindSet)
+		b.st.Object, b.st.SetLocal = "constraints", true
+		return b
+	case *pg.Node_CopyStmt:
+		return a.copyStmt(x.CopyStmt)
+	case *pg.Node_PrepareStmt:
+		b := newBuilt(router.KindPrepare)
+		b.st.Object = x.PrepareStmt.Name
+		if c := a.prepared(x.PrepareStmt.Query); c != nil {
+			b.addChild(c)
+		}
+		return b.finish()
+	case *pg.Node_ExecuteStmt:
+		b := newBuilt(router.KindPrepare)
+		b.st.Object = x.ExecuteStmt.Name
+		a.walkList(b, x.ExecuteStmt.Params, nil)
+		return b.finish()
+	case *pg.Node_DeallocateStmt: // DEALLOCATE ALL: Object ""
+		b := newBuilt(router.KindPrepare)
+		b.st.Object = x.DeallocateStmt.Name
+		return b
+	}
+	return a.utility(n)
+}
+
+// prepared analyzes PREPARE's statement, which may be any statement.
+func (a *analysis) prepared(n *pg.Node) *built {
+	if n.GetNode() == nil {
+		return nil
+	}
+	return a.statement(n)
+}
+
+// explain describes the explained statement, with Explain set. EXPLAIN
+// ANALYZE executes the statement, so that of a write is described as the
+// write itself (it must reach a primary), as the MySQL analyzer does.
+func (a *analysis) explain(e *pg.ExplainStmt) *built {
+	b := a.statement(e.Query)
+	analyze := false
+	for _, o := range e.Options {
+		if d := o.GetDefElem(); d != nil && d.Defname == "analyze" {
+			analyze = d.Arg == nil || !isFalse(d.Arg)
+		}
+	}
+	b.st.Explain = !(analyze && (isWrite(b.st.Kind) || b.st.ForUpdate))
+	return b
+}
+
+// isFalse reports an option argument written false/off/0.
+func isFalse(n *pg.Node) bool {
+	switch v := n.GetNode().(type) {
+	case *pg.Node_String_:
+		s := v.String_.GetSval()
+		return s == "false" || s == "off" || s == "0"
+	case *pg.Node_Boolean:
+		return !v.Boolean.GetBoolval()
+	case *pg.Node_Integer:
+		return v.Integer.GetIval() == 0
+	}
+	return false
+}
+
+func transaction(t *pg.TransactionStmt) *built {
+	var b *built
+	switch t.Kind {
+	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
+		b = newBuilt(router.KindBegin)
+	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
+		b = newBuilt(router.KindCommit)
+	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		b = newBuilt(router.KindRollback)
+	case pg.TransactionStmtKind_TRANS_STMT_SAVEPOINT, pg.TransactionStmtKind_TRANS_STMT_RELEASE,
+		pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		b = newBuilt(router.KindSavepoint)
+		b.st.Object = t.SavepointName
+	default: // PREPARE TRANSACTION, COMMIT PREPARED, ROLLBACK PREPARED
+		b = newBuilt(router.KindOther)
+		b.st.Object = t.Gid
+		b.st.Opaque = "two-phase commit"
+	}
+	return b
+}
+
+// setStmt describes SET / RESET. SET TRANSACTION lasts the transaction, so
+// it is SetLocal like SET LOCAL.
+func setStmt(s *pg.VariableSetStmt) *built {
+	b := newBuilt(router.KindSet)
+	b.st.SetLocal = s.IsLocal
+	switch {
+	case s.Kind == pg.VariableSetKind_VAR_RESET_ALL:
+		b.st.Object = "all"
+	case s.Kind == pg.VariableSetKind_VAR_SET_MULTI && s.Name == "TRANSACTION":
+		b.st.Object, b.st.SetLocal = "transaction", true
+	default:
+		b.st.Object = strings.ToLower(s.Name) // "session characteristics" for SET SESSION CHARACTERISTICS
+	}
+	return b
+}
+
+// copyStmt describes COPY t FROM STDIN / COPY t TO STDOUT / COPY (query) TO.
+func (a *analysis) copyStmt(c *pg.CopyStmt) *built {
+	b := newBuilt(router.KindCopy)
+	b.st.CopyFrom = c.IsFrom
+	if c.Relation != nil {
+		b.addTable(c.Relation, nil)
+		b.st.Object = c.Relation.Relname
+	}
+	if q := a.stmtChild(c.Query, nil); q != nil {
+		b.addChild(q)
+	}
+	if c.Filename != "" || c.IsProgram {
+		b.st.Opaque = "COPY with a server-side file or program"
+	}
+	return b.finish()
+}

@@ -1,0 +1,126 @@
+// Package router turns SQL text, bound parameters and session facts into a
+// Plan: which shards, which role, what text, how to merge. It is pure: no
+// I/O, no goroutines; the proxy executes what it returns.
+package router
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/shardgate/shardgate/router/sqltext"
+	"github.com/shardgate/shardgate/topology"
+)
+
+// DefaultCacheSize is how many statement shapes a Router remembers.
+const DefaultCacheSize = 10000
+
+// Router routes the statements of one SQL dialect. It is safe for
+// concurrent use by every session.
+type Router struct {
+	dialect  sqltext.Dialect
+	analyzer Analyzer
+	cache    *shapeCache
+}
+
+// New returns a Router for a dialect, using the dialect's analyzer and
+// caching up to cacheSize statement shapes.
+func New(d sqltext.Dialect, a Analyzer, cacheSize int) *Router {
+	return &Router{dialect: d, analyzer: a, cache: newShapeCache(cacheSize)}
+}
+
+// Session is what the router must know of the client's session.
+type Session struct {
+	InTransaction bool
+	// Pinned is the shard the open transaction already touched; nil when
+	// the transaction has not touched one yet (or there is none).
+	Pinned *topology.Shard
+}
+
+// Request is one statement to route.
+type Request struct {
+	DB      *topology.DB
+	SQL     string
+	Params  []Param
+	Session Session
+}
+
+// Route plans one statement. Errors name the reason and wrap one of the
+// package's sentinel errors.
+func (r *Router) Route(req Request) (*Plan, error) {
+	n, err := sqltext.Normalize(r.dialect, req.SQL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+	}
+	st, b, err := r.statement(req.SQL, n, req.Params)
+	if err != nil {
+		return nil, err
+	}
+	c := &planner{db: req.DB, st: st, b: b, sess: req.Session, dialect: r.dialect, text: n.Text, original: req.SQL}
+	plan, err := c.plan(n.Hints)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTransaction(plan, req.Session); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// statement returns the analyzed shape of the text, from the cache when
+// it has been seen, and the binder that resolves its placeholders.
+func (r *Router) statement(original string, n sqltext.Normalized, params []Param) (*Statement, binder, error) {
+	b := binder{slots: n.Slots, params: params}
+	st, err, ok := r.cache.get(n.Text)
+	if !ok {
+		st, err = r.analyzer.Analyze(n.Text)
+		r.cache.put(n.Text, st, err)
+	}
+	if err == nil {
+		return st, b, nil
+	}
+	if !n.Normalized || !errors.Is(err, ErrSyntax) {
+		return nil, b, err
+	}
+	// The tokenizer put a placeholder where the grammar allows no value.
+	// Analyze the text as written; its literals stay inline, so its
+	// placeholders are exactly the client's parameters.
+	key := "\x00raw\x00" + original
+	st, err, ok = r.cache.get(key)
+	if !ok {
+		st, err = r.analyzer.Analyze(original)
+		r.cache.put(key, st, err)
+	}
+	return st, binder{params: params}, err
+}
+
+// checkTransaction enforces "one transaction, one shard": a statement in a
+// transaction may touch only the shard the transaction is pinned to.
+func checkTransaction(p *Plan, s Session) error {
+	if !s.InTransaction || len(p.Targets) == 0 {
+		return nil
+	}
+	if len(p.Targets) > 1 {
+		if s.Pinned != nil {
+			return fmt.Errorf("%w: this %s statement needs %d shards but the transaction is on shard %s; run it outside the transaction",
+				ErrCrossShard, p.Statement.Kind, len(p.Targets), s.Pinned.Name)
+		}
+		return fmt.Errorf("%w: this %s statement needs %d shards (%s); a transaction may use only one",
+			ErrCrossShard, p.Statement.Kind, len(p.Targets), targetNames(p.Targets))
+	}
+	if s.Pinned != nil && p.Targets[0].Shard != s.Pinned {
+		return fmt.Errorf("%w: the transaction is on shard %s and this statement needs shard %s",
+			ErrCrossShard, s.Pinned.Name, p.Targets[0].Shard.Name)
+	}
+	return nil
+}
+
+func targetNames(ts []Target) string {
+	out := ""
+	for i, t := range ts {
+		if i > 0 {
+			out += ", "
+		}
+		out += t.Shard.Name
+	}
+	return out
+}
