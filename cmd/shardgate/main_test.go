@@ -125,3 +125,27 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d %s", code, errOut)
 	}
 }
+
+func TestRoute(t *testing.T) {
+	cfg := "../../testdata/routing/topology.yaml"
+	code, out, errOut := runCLI(t, "route", "-config", cfg, "-db", "shop", "-protocol", "postgres", "SELECT * FROM users WHERE id = $1", "")
+	if code != 2 {
+		t.Errorf("two SQL arguments: exit %d, want 2 (%s)", code, errOut)
+	}
+	code, out, errOut = runCLI(t, "route", "-config", cfg, "-db", "shop", "-protocol", "postgres", "-param", "1", "SELECT * FROM users WHERE id = $1")
+	if code != 0 || !strings.Contains(out, "target: 80-c0 replica") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "route", "-config", cfg, "-db", "shop", "-protocol", "mysql", "-json", "INSERT INTO users (id) VALUES (1), (2)")
+	if code != 0 || !strings.Contains(out, `"route": "scatter"`) || !strings.Contains(out, `"sql": "INSERT INTO users (id) VALUES (2)"`) {
+		t.Errorf("json: exit %d\n%s", code, out)
+	}
+	code, _, errOut = runCLI(t, "route", "-config", cfg, "-db", "shop", "SELECT 1")
+	if code != 1 || !strings.Contains(errOut, "give -protocol") {
+		t.Errorf("ambiguous database: exit %d %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "route", "-config", cfg, "-db", "shop", "-protocol", "postgres", "-tx", "-pinned", "-40", "SELECT * FROM users WHERE id = 1")
+	if code != 1 || !strings.Contains(errOut, "transaction is on shard -40") {
+		t.Errorf("pinned transaction: exit %d %s", code, errOut)
+	}
+}

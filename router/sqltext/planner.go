@@ -71,9 +71,14 @@ func (p *planner) plan(l *lexer, spans []span) ([]span, error) {
 			p.comment(t)
 			continue
 		}
-		if p.bounds.see(p.d, src, t) {
-			p.endStatement()
-			continue
+		if t.Kind == TokPunct || t.Kind == TokWord && p.d == Postgres {
+			if p.bounds.see(p.d, src, t) {
+				p.endStatement()
+				continue
+			}
+		} else { // what bounds.see does with any other significant token
+			p.bounds.begin = false
+			p.bounds.n++
 		}
 		cur := sig{kind: t.Kind, start: t.Start, end: t.End}
 		if t.Kind == TokOp || t.Kind == TokPunct {

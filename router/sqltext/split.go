@@ -50,6 +50,8 @@ func Split(d Dialect, sql string) ([]string, error) {
 // reports the ';' tokens that separate statements.
 type bounds struct {
 	n      int  // significant tokens so far in this statement
+	// The planner skips see for tokens it knows cannot matter (see
+	// planner.plan): keep the two in step.
 	atomic int  // PostgreSQL: inside BEGIN ATOMIC ... END (and its CASE ... END)
 	begin  bool // PostgreSQL: the previous token is BEGIN, not first in its statement
 	exec   bool // MySQL: inside an executable comment
