@@ -1,0 +1,248 @@
+// Package pool keeps backend connections to one server for reuse: a
+// bounded number open, idle ones reused most-recent first and closed after
+// an idle timeout, callers queued fairly when all are busy.
+package pool
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ErrClosed is returned by Acquire once the pool is closed (its server was
+// removed from the topology, or the proxy is shutting down).
+var ErrClosed = errors.New("pool closed")
+
+// Conn is a backend connection.
+type Conn interface {
+	Close() error
+}
+
+// DialFunc opens and logs in one new connection.
+type DialFunc[C Conn] func(ctx context.Context) (C, error)
+
+// Stats is a snapshot of the pool, for metrics and /topology.
+type Stats struct {
+	Open, Idle, InUse, Waiters int
+	Max                        int
+	Dials, DialErrors          uint64
+	Waits                      uint64 // acquisitions that had to queue
+}
+
+// Pool is a bounded pool of connections to one server. Safe for
+// concurrent use.
+type Pool[C Conn] struct {
+	dial        DialFunc[C]
+	max         int
+	idleTimeout time.Duration
+	now         func() time.Time
+
+	mu      sync.Mutex
+	idle    []idleConn[C] // stack: the most recently used is last
+	open    int           // idle + in use + being dialled
+	waiters list.List     // of chan result[C], first come first served
+	closed  bool
+	stats   Stats
+}
+
+type idleConn[C Conn] struct {
+	c     C
+	since time.Time
+}
+
+// result is handed to a waiter: a released connection, or permission to
+// dial one (a slot freed by a discarded connection).
+type result[C Conn] struct {
+	c    C
+	dial bool
+	err  error // the pool closed while waiting
+}
+
+// New returns a pool of at most size connections (at least 1).
+func New[C Conn](dial DialFunc[C], size int, idleTimeout time.Duration) *Pool[C] {
+	return &Pool[C]{dial: dial, max: max(size, 1), idleTimeout: idleTimeout, now: time.Now}
+}
+
+// Acquire returns an idle connection, dials a new one if the pool has
+// room, or waits for one until ctx ends.
+func (p *Pool[C]) Acquire(ctx context.Context) (C, error) {
+	var zero C
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return zero, ErrClosed
+	}
+	p.reapLocked()
+	if n := len(p.idle); n > 0 {
+		c := p.idle[n-1].c
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return c, nil
+	}
+	if p.open < p.max {
+		p.open++
+		p.mu.Unlock()
+		return p.dialNew(ctx)
+	}
+	ch := make(chan result[C], 1)
+	el := p.waiters.PushBack(ch)
+	p.stats.Waits++
+	p.mu.Unlock()
+
+	select {
+	case r := <-ch:
+		switch {
+		case r.err != nil:
+			return zero, r.err
+		case r.dial:
+			return p.dialNew(ctx)
+		}
+		return r.c, nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		if p.removeWaiter(el) {
+			p.mu.Unlock()
+			return zero, fmt.Errorf("waiting for a backend connection (%d of %d in use): %w", p.max, p.max, ctx.Err())
+		}
+		p.mu.Unlock()
+		// A result was handed over as we gave up: pass it on.
+		switch r := <-ch; {
+		case r.err != nil:
+		case r.dial:
+			p.freeSlot()
+		default:
+			p.Release(r.c)
+		}
+		return zero, fmt.Errorf("waiting for a backend connection: %w", ctx.Err())
+	}
+}
+
+func (p *Pool[C]) removeWaiter(el *list.Element) bool {
+	for e := p.waiters.Front(); e != nil; e = e.Next() {
+		if e == el {
+			p.waiters.Remove(el)
+			return true
+		}
+	}
+	return false
+}
+
+// dialNew dials into a slot already counted in open.
+func (p *Pool[C]) dialNew(ctx context.Context) (C, error) {
+	c, err := p.dial(ctx)
+	p.mu.Lock()
+	p.stats.Dials++
+	if err != nil {
+		p.stats.DialErrors++
+	}
+	p.mu.Unlock()
+	if err != nil {
+		p.freeSlot()
+		var zero C
+		return zero, err
+	}
+	return c, nil
+}
+
+// Release returns a healthy connection, clean of session state, for reuse.
+func (p *Pool[C]) Release(c C) {
+	p.mu.Lock()
+	if p.closed {
+		p.open--
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	if e := p.waiters.Front(); e != nil {
+		p.waiters.Remove(e)
+		p.mu.Unlock()
+		e.Value.(chan result[C]) <- result[C]{c: c}
+		return
+	}
+	p.idle = append(p.idle, idleConn[C]{c: c, since: p.now()})
+	p.mu.Unlock()
+}
+
+// Discard closes a broken or dirty connection and frees its slot.
+func (p *Pool[C]) Discard(c C) {
+	c.Close()
+	p.freeSlot()
+}
+
+// freeSlot gives a slot back: to the first waiter (who will dial), or to
+// the pool.
+func (p *Pool[C]) freeSlot() {
+	p.mu.Lock()
+	if e := p.waiters.Front(); e != nil && !p.closed {
+		p.waiters.Remove(e)
+		p.mu.Unlock()
+		e.Value.(chan result[C]) <- result[C]{dial: true}
+		return
+	}
+	p.open--
+	p.mu.Unlock()
+}
+
+// reapLocked closes connections idle longer than the timeout. The stack
+// keeps the oldest first, so they are a prefix.
+func (p *Pool[C]) reapLocked() {
+	if p.idleTimeout <= 0 {
+		return
+	}
+	cutoff := p.now().Add(-p.idleTimeout)
+	n := 0
+	for n < len(p.idle) && p.idle[n].since.Before(cutoff) {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	for _, ic := range p.idle[:n] {
+		go ic.c.Close() // never block the caller on a slow close
+	}
+	p.idle = append(p.idle[:0], p.idle[n:]...)
+	p.open -= n
+}
+
+// Reap closes expired idle connections now (the proxy calls it
+// periodically so an unused pool shrinks too).
+func (p *Pool[C]) Reap() {
+	p.mu.Lock()
+	p.reapLocked()
+	p.mu.Unlock()
+}
+
+// Stats reports the pool's state.
+func (p *Pool[C]) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stats
+	s.Open, s.Idle, s.Max, s.Waiters = p.open, len(p.idle), p.max, p.waiters.Len()
+	s.InUse = s.Open - s.Idle
+	return s
+}
+
+// Close closes idle connections and refuses new acquisitions; connections
+// in use are closed when released, so in-flight work finishes.
+func (p *Pool[C]) Close() {
+	p.mu.Lock()
+	p.closed = true
+	idle := p.idle
+	p.idle = nil
+	p.open -= len(idle)
+	var waiters []chan result[C]
+	for e := p.waiters.Front(); e != nil; e = e.Next() {
+		waiters = append(waiters, e.Value.(chan result[C]))
+	}
+	p.waiters.Init()
+	p.mu.Unlock()
+	for _, ic := range idle {
+		ic.c.Close()
+	}
+	for _, ch := range waiters {
+		ch <- result[C]{err: ErrClosed}
+	}
+}

@@ -1,0 +1,197 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type fakeConn struct {
+	id     int
+	closed atomic.Bool
+}
+
+func (c *fakeConn) Close() error { c.closed.Store(true); return nil }
+
+type dialer struct {
+	n    atomic.Int64
+	fail atomic.Bool
+}
+
+func (d *dialer) dial(context.Context) (*fakeConn, error) {
+	if d.fail.Load() {
+		return nil, errors.New("refused")
+	}
+	return &fakeConn{id: int(d.n.Add(1))}, nil
+}
+
+func TestReuseMostRecent(t *testing.T) {
+	d := &dialer{}
+	p := New(d.dial, 3, time.Minute)
+	ctx := context.Background()
+	a, _ := p.Acquire(ctx)
+	b, _ := p.Acquire(ctx)
+	p.Release(a)
+	p.Release(b)
+	c, _ := p.Acquire(ctx)
+	if c != b {
+		t.Errorf("got conn %d, want the most recently released %d", c.id, b.id)
+	}
+	if d.n.Load() != 2 {
+		t.Errorf("dialled %d, want 2", d.n.Load())
+	}
+	if s := p.Stats(); s.Open != 2 || s.Idle != 1 || s.InUse != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestBoundAndWaiters(t *testing.T) {
+	d := &dialer{}
+	p := New(d.dial, 2, time.Minute)
+	ctx := context.Background()
+	a, _ := p.Acquire(ctx)
+	b, _ := p.Acquire(ctx)
+
+	got := make(chan *fakeConn)
+	go func() {
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- c
+	}()
+	waitFor(t, "a queued waiter", func() bool { return p.Stats().Waiters == 1 })
+	p.Release(a)
+	if c := <-got; c != a {
+		t.Errorf("waiter got %v, want the released conn", c)
+	}
+	if d.n.Load() != 2 {
+		t.Errorf("dialled %d past the bound", d.n.Load())
+	}
+
+	// A waiter that times out gets a clear error and leaves no trace.
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := p.Acquire(tctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v", err)
+	}
+	if s := p.Stats(); s.Waiters != 0 || s.Open != 2 {
+		t.Errorf("after timeout: %+v", s)
+	}
+	// Discarding frees a slot: the next Acquire dials.
+	p.Discard(b)
+	if !b.closed.Load() {
+		t.Error("discarded conn not closed")
+	}
+	c, err := p.Acquire(ctx)
+	if err != nil || c.id != 3 {
+		t.Errorf("after discard: %v %v", c, err)
+	}
+}
+
+func TestDialErrorFreesSlot(t *testing.T) {
+	d := &dialer{}
+	d.fail.Store(true)
+	p := New(d.dial, 1, time.Minute)
+	if _, err := p.Acquire(context.Background()); err == nil {
+		t.Fatal("want dial error")
+	}
+	d.fail.Store(false)
+	if _, err := p.Acquire(context.Background()); err != nil {
+		t.Fatalf("slot leaked after a failed dial: %v", err)
+	}
+	if s := p.Stats(); s.DialErrors != 1 || s.Dials != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	d := &dialer{}
+	p := New(d.dial, 4, time.Minute)
+	now := time.Unix(1000, 0)
+	p.now = func() time.Time { return now }
+	ctx := context.Background()
+	a, _ := p.Acquire(ctx)
+	p.Release(a)
+	now = now.Add(2 * time.Minute)
+	p.Reap()
+	if s := p.Stats(); s.Open != 0 || s.Idle != 0 {
+		t.Errorf("expired conn kept: %+v", s)
+	}
+	waitFor(t, "the expired conn to close", a.closed.Load)
+}
+
+func TestCloseWakesWaitersAndClosesOnRelease(t *testing.T) {
+	d := &dialer{}
+	p := New(d.dial, 1, time.Minute)
+	ctx := context.Background()
+	a, _ := p.Acquire(ctx)
+	errc := make(chan error)
+	go func() { _, err := p.Acquire(ctx); errc <- err }()
+	waitFor(t, "a queued waiter", func() bool { return p.Stats().Waiters == 1 })
+	p.Close()
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Errorf("waiter err = %v, want ErrClosed", err)
+	}
+	p.Release(a)
+	if !a.closed.Load() {
+		t.Error("conn released after Close must be closed")
+	}
+	if _, err := p.Acquire(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("Acquire after Close: %v", err)
+	}
+}
+
+// Many goroutines, a small pool: never more than max open, nothing lost.
+func TestConcurrentNeverExceedsMax(t *testing.T) {
+	d := &dialer{}
+	p := New(d.dial, 3, time.Minute)
+	var inUse, peak atomic.Int64
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for range 200 {
+				c, err := p.Acquire(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n := inUse.Add(1)
+				for {
+					old := peak.Load()
+					if n <= old || peak.CompareAndSwap(old, n) {
+						break
+					}
+				}
+				inUse.Add(-1)
+				if c.id%7 == 0 {
+					p.Discard(c)
+				} else {
+					p.Release(c)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if peak.Load() > 3 {
+		t.Errorf("peak in use %d > max 3", peak.Load())
+	}
+	if s := p.Stats(); s.InUse != 0 || s.Open > 3 || s.Waiters != 0 {
+		t.Errorf("final stats %+v", s)
+	}
+}
+
+// waitFor polls cond until it holds, failing after a deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
