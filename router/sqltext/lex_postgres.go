@@ -58,7 +58,7 @@ func (l *lexer) postgres() (TokKind, int, error) {
 // pgWord lexes an identifier or keyword, or a string whose prefix letter
 // starts like one (E”, B”, X”, N”, U&”, U&"").
 func pgWord(s string, start int) (TokKind, int, error) {
-	if start+1 < len(s) {
+	if start+1 < len(s) && (s[start+1] == '\'' || s[start+1] == '&') {
 		c1 := s[start+1]
 		switch s[start] | 0x20 {
 		case 'e':
@@ -216,7 +216,13 @@ func pgNumber(s string, start int) int {
 			}
 		}
 	}
-	i := scanRun(s, start, isDigit, false)
+	i := start
+	for i < n && isDigit(s[i]) {
+		i++
+	}
+	if i < n && s[i] == '_' {
+		i = scanRun(s, start, isDigit, false)
+	}
 	// "1..5" is 1 followed by "..", as in PostgreSQL.
 	if i < n && s[i] == '.' && (i+1 >= n || s[i+1] != '.') {
 		i = scanRun(s, i+1, isDigit, false)

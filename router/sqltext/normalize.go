@@ -29,8 +29,9 @@ type Slot struct {
 	Raw string
 }
 
-// Hints come from comments: /* shard=80- */, /* key=42 */,
-// /* role=primary */, several in one comment.
+// Hints come from block comments anywhere in the text: /* shard=80- */,
+// /* key=42 */, /* role=primary */, several pairs in one comment. The
+// values are as written ("" when absent); the router validates them.
 type Hints struct{ Shard, Key, Role string }
 
 // Normalized is a statement with its literals replaced by placeholders.
@@ -46,8 +47,9 @@ type Normalized struct {
 	Slots []Slot
 	Hints Hints
 	// Normalized is false when no statement of the text is of a kind that
-	// is normalized (SET, SHOW, DDL...): then Text is the input and Slots
-	// lists its own parameters only.
+	// is normalized (SET, SHOW, DDL...), or when it has more literals than
+	// a statement can have placeholders (65535): then Text is the input
+	// and Slots lists its own parameters only.
 	Normalized bool
 }
 
@@ -64,7 +66,24 @@ func Normalize(d Dialect, sql string) (Normalized, error) {
 	if err != nil {
 		return Normalized{Text: sql}, err
 	}
+	if n := p.maxParam + p.nLits; p.d == MySQL && len(spans) > maxParam || p.d == Postgres && n > maxParam {
+		// More placeholders than a statement can have (both servers
+		// bind at most 65535): keep the literals. Such a statement (a
+		// bulk INSERT) is not worth a cache entry anyway.
+		spans = paramsOnly(spans)
+		p.nLits, p.normalized = 0, false
+	}
 	return p.build(spans), nil
+}
+
+func paramsOnly(spans []span) []span {
+	out := spans[:0]
+	for _, s := range spans {
+		if s.param > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // build writes the normalized text and the slots.

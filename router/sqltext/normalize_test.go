@@ -207,6 +207,8 @@ func mysqlCases() []normCase {
 			text: "SELECT * FROM t WHERE MATCH(a) AGAINST (? IN BOOLEAN MODE)", slots: []string{"s:word"}},
 		{name: "collate", sql: "SELECT * FROM t WHERE a = 'x' COLLATE utf8mb4_bin AND b = 'y' COLLATE 'utf8mb4_bin'",
 			text: "SELECT * FROM t WHERE a = ? COLLATE utf8mb4_bin AND b = ? COLLATE 'utf8mb4_bin'", slots: []string{"s:x", "s:y"}},
+		{name: "routine body is not a statement", sql: "CREATE PROCEDURE p() BEGIN SELECT 1; IF 2 THEN SELECT 3; END IF; END; SELECT 4",
+			text: "CREATE PROCEDURE p() BEGIN SELECT 1; IF 2 THEN SELECT 3; END IF; END; SELECT ?", slots: []string{"n:4"}},
 		{name: "dollar in names", sql: "SELECT $a, a$b FROM t WHERE c = 1", text: "SELECT $a, a$b FROM t WHERE c = ?", slots: []string{"n:1"}},
 	}
 }
@@ -334,6 +336,25 @@ func TestHugeInList(t *testing.T) {
 	}
 }
 
+// TestTooManyLiterals: past 65535 placeholders the text stays as it is.
+func TestTooManyLiterals(t *testing.T) {
+	for _, d := range []Dialect{Postgres, MySQL} {
+		param := "$1"
+		if d == MySQL {
+			param = "?"
+		}
+		sql := "INSERT INTO t VALUES (" + param + ")" + strings.Repeat(", (1)", maxParam)
+		n, err := Normalize(d, sql)
+		if err != nil || n.Normalized || n.Text != sql || len(n.Slots) != 1 || n.Slots[0].Param != 1 {
+			t.Errorf("%s: Normalized=%v, %d slots, err %v", d, n.Normalized, len(n.Slots), err)
+		}
+		sql = "INSERT INTO t VALUES (" + param + ")" + strings.Repeat(", (1)", maxParam-1)
+		if n, err := Normalize(d, sql); err != nil || !n.Normalized || len(n.Slots) != maxParam {
+			t.Errorf("%s: Normalized=%v, %d slots, err %v", d, n.Normalized, len(n.Slots), err)
+		}
+	}
+}
+
 func TestNormalizeErrors(t *testing.T) {
 	for _, c := range []struct {
 		d   Dialect
@@ -379,14 +400,19 @@ func TestNormalizeErrors(t *testing.T) {
 	}
 }
 
-// TestParamsAboveMaxParamSlots checks that slots cover the highest $n
-// even when lower numbers are missing, and the limit is accepted.
+// TestParamLimit checks that slots cover the highest $n even when lower
+// numbers are missing, up to the protocol's limit.
 func TestParamLimit(t *testing.T) {
-	n, err := Normalize(Postgres, "SELECT $65535, 1")
+	n, err := Normalize(Postgres, "SELECT $65534, 1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(n.Slots) != 65536 || n.Slots[65535].Lit.Text != "1" || n.Slots[65534].Raw != "$65535" || n.Text != "SELECT $65535, $65536" {
+	if len(n.Slots) != 65535 || n.Slots[65534].Lit.Text != "1" || n.Slots[65533].Raw != "$65534" || n.Slots[0].Raw != "" ||
+		n.Text != "SELECT $65534, $65535" {
 		t.Errorf("got %d slots, text %q", len(n.Slots), n.Text)
+	}
+	n, err = Normalize(Postgres, "SELECT $65535, 1")
+	if err != nil || n.Normalized || len(n.Slots) != 65535 || n.Text != "SELECT $65535, 1" {
+		t.Errorf("got %d slots, text %q, err %v", len(n.Slots), n.Text, err)
 	}
 }

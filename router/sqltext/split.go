@@ -1,11 +1,11 @@
 package sqltext
 
 // Split returns the top-level statements of sql: the text between ';'
-// outside quotes, comments and dollar-quotes (and, as psql does, outside
-// PostgreSQL BEGIN ATOMIC ... END bodies and MySQL executable comments),
-// each trimmed of surrounding whitespace (a line comment at the end keeps
-// its own trailing spaces: MySQL's "-- " needs them). Pieces with nothing
-// but whitespace and comments are dropped. The strings share sql's memory.
+// outside quotes, comments and dollar-quotes, MySQL executable comments,
+// and the routine bodies of CREATE statements (see bounds), each trimmed
+// of surrounding whitespace (a line comment at the end keeps its own
+// trailing spaces: MySQL's "-- " needs them). Pieces with nothing but
+// whitespace and comments are dropped. The strings share sql's memory.
 func Split(d Dialect, sql string) ([]string, error) {
 	if !d.valid() {
 		return nil, ErrDialect
@@ -47,14 +47,31 @@ func Split(d Dialect, sql string) ([]string, error) {
 }
 
 // bounds finds where statements end. Fed every token in order, it
-// reports the ';' tokens that separate statements.
+// reports the ';' tokens that separate statements. A ';' does not
+// separate inside a MySQL executable comment, nor inside the body of a
+// routine that a CREATE or ALTER statement defines: PostgreSQL's BEGIN
+// ATOMIC ... END, MySQL's BEGIN ... END (CREATE PROCEDURE, TRIGGER,
+// EVENT), with CASE ... END and MySQL's END IF / END LOOP / END WHILE /
+// END REPEAT inside. (MariaDB's anonymous BEGIN NOT ATOMIC block is not
+// recognized; its statements come out one by one.)
 type bounds struct {
-	n      int  // significant tokens so far in this statement
-	// The planner skips see for tokens it knows cannot matter (see
-	// planner.plan): keep the two in step.
-	atomic int  // PostgreSQL: inside BEGIN ATOMIC ... END (and its CASE ... END)
-	begin  bool // PostgreSQL: the previous token is BEGIN, not first in its statement
-	exec   bool // MySQL: inside an executable comment
+	n       int  // significant tokens so far in this statement
+	block   int  // nesting inside a routine body
+	routine bool // the statement starts with CREATE or ALTER
+	begin   bool // PostgreSQL: the previous token is BEGIN
+	end     bool // MySQL: the previous token is END in a body; the next says what it ends
+	exec    bool // MySQL: inside an executable comment
+}
+
+// other is see for a significant token that is neither punctuation nor a
+// word: all see does with it (the planner's shortcut).
+func (b *bounds) other() {
+	if b.end {
+		b.end = false
+		b.block--
+	}
+	b.begin = false
+	b.n++
 }
 
 func (b *bounds) see(d Dialect, src string, t Token) bool {
@@ -66,32 +83,62 @@ func (b *bounds) see(d Dialect, src string, t Token) bool {
 			b.exec = src[t.Start] == '/'
 		}
 		return false
+	case TokWord:
+		if b.n == 0 || b.routine {
+			b.word(d, t.Text(src))
+			return false
+		}
 	case TokPunct:
-		if src[t.Start] == ';' && b.atomic == 0 && !b.exec {
+		if b.end {
+			b.end = false
+			b.block--
+		}
+		if src[t.Start] == ';' && b.block == 0 && !b.exec {
 			*b = bounds{}
 			return true
 		}
 	}
-	begin := b.begin
-	b.begin = false
-	if d == Postgres && t.Kind == TokWord {
-		switch w := t.Text(src); len(w) {
-		case 3:
-			if b.atomic > 0 && EqualFold(w, "end") {
-				b.atomic--
-			}
-		case 4:
-			if b.atomic > 0 && EqualFold(w, "case") {
-				b.atomic++
-			}
-		case 5:
-			b.begin = b.n > 0 && EqualFold(w, "begin")
-		case 6:
-			if begin && EqualFold(w, "atomic") {
-				b.atomic++
-			}
+	b.other()
+	return false
+}
+
+// word follows the routine bodies of CREATE and ALTER statements.
+func (b *bounds) word(d Dialect, w string) {
+	first, begin, end := b.n == 0, b.begin, b.end
+	b.n++
+	b.begin, b.end = false, false
+	if first {
+		b.routine = EqualFold(w, "create") || EqualFold(w, "alter")
+		return
+	}
+	if end { // MySQL: END IF, END LOOP... close what was not counted
+		if EqualFold(w, "if") || EqualFold(w, "loop") || EqualFold(w, "while") || EqualFold(w, "repeat") {
+			return
+		}
+		b.block--
+		if EqualFold(w, "case") { // END CASE
+			return
 		}
 	}
-	b.n++
-	return false
+	switch {
+	case EqualFold(w, "begin"):
+		if d == MySQL {
+			b.block++
+		} else {
+			b.begin = true
+		}
+	case EqualFold(w, "atomic"):
+		if begin {
+			b.block++
+		}
+	case b.block == 0:
+	case EqualFold(w, "case"):
+		b.block++
+	case EqualFold(w, "end"):
+		if d == MySQL {
+			b.end = true
+		} else {
+			b.block--
+		}
+	}
 }

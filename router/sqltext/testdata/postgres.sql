@@ -85,3 +85,74 @@ SELECT 0x1F, 0o17, 0b1010, 1_000_000, .5, 5., 1e10
 TABLE users
 ----
 VALUES (1, 'one'), (2, 'two') ORDER BY 1 DESC
+
+----
+SELECT overlay('abcdef' PLACING 'x' FROM 2 FOR 3), 'a' IS DISTINCT FROM 'b', 1 IS NOT DISTINCT FROM 2
+----
+SELECT * FROM generate_series(1, 10, 2) AS g(i) WHERE i BETWEEN SYMMETRIC 8 AND 2
+----
+SELECT a, count(*) FILTER (WHERE b > 5) FROM t GROUP BY GROUPING SETS ((a), ()) HAVING count(*) > 1
+----
+SELECT ROW(1, 'a'), (1, 2) < (3, 4), interval '1' year to month, interval '1-2' year to month
+----
+SELECT * FROM t WHERE a SIMILAR TO 'x%' ESCAPE '#' AND b ~ '^a' AND c !~* 'b'
+----
+SELECT * FROM t TABLESAMPLE bernoulli (10) REPEATABLE (42)
+----
+WITH moved AS (DELETE FROM a WHERE x < 5 RETURNING *) INSERT INTO b SELECT * FROM moved WHERE y = 'z'
+----
+INSERT INTO t (a, b) SELECT x, 'k' FROM u WHERE y > 3 ON CONFLICT (a) WHERE b <> 'q' DO NOTHING
+----
+SELECT * FROM t ORDER BY a OFFSET 1 ROW FETCH NEXT 2 ROWS WITH TIES
+----
+SELECT * FROM t LIMIT 1 FOR UPDATE OF t NOWAIT
+----
+SELECT timestamp '2024-01-01 00:00' at time zone 'utc', float8 '1.5', '1 day'::interval, x::character varying(10), x::bit varying(5), x::double precision
+----
+SELECT 'a' || 'b' || 3, -x, - -1, 2 ^ -3, @ -4, |/ 25.0, 5 ! , 1 << 2
+----
+SELECT CASE x WHEN 1 THEN 'one' WHEN -2 THEN 'minus two' ELSE NULL END FROM t
+----
+SELECT coalesce(a, 0), nullif(b, ''), greatest(1, 2, 3), least(-1, -2)
+----
+SELECT a FROM t WHERE (a, b) IN ((1, 'x'), (2, 'y')) AND c = ANY (ARRAY[1, 2, 3]) AND d <> ALL ('{4,5}')
+----
+SELECT a FROM t WHERE b IN (SELECT c FROM u WHERE d = 1 ORDER BY 1 LIMIT 1) ORDER BY 1
+----
+SELECT array_agg(a ORDER BY b DESC) FILTER (WHERE c > 0), string_agg(d, ', ' ORDER BY 1) FROM t
+----
+SELECT * FROM t1 JOIN t2 ON t1.a = t2.a AND t2.b = 'x' LEFT JOIN LATERAL (SELECT * FROM t3 WHERE t3.c = t1.c LIMIT 2) s ON true
+----
+SELECT x FROM t WHERE y = E'\\x41' AND z = U&'\0041' AND w = B'101' AND v = X'1F'
+----
+SELECT xmlelement(name foo, 'bar'), json_build_object('a', 1, 'b', 'c')
+----
+SELECT current_date, current_time(2), localtimestamp, now() AT TIME ZONE 'UTC', CURRENT_TIMESTAMP - INTERVAL '5 minutes'
+----
+SELECT cast(now() as date), cast('5' as numeric(10, 2)), cast('a' as text), 5::numeric(4,1)
+----
+SELECT a FROM t WHERE b LIKE ANY (ARRAY['a%', 'b%']) OR c ILIKE 'x'
+----
+UPDATE t SET (a, b) = (1, 'x'), c = DEFAULT WHERE id = 5 RETURNING *
+----
+DELETE FROM t USING u WHERE t.id = u.id AND u.flag = 'gone'
+----
+SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(n, s) WHERE n > 1
+----
+SELECT $1::int + 5, $2 || 'x'
+----
+SELECT 1 FROM t WHERE a = 1 INTERSECT SELECT 2 EXCEPT SELECT 3 ORDER BY 1
+----
+SELECT extract(epoch FROM interval '5 days'), date_part('hour', ts), to_timestamp(1700000000)
+----
+SELECT a FROM t WHERE ts > '2024-01-01'::timestamptz - '1 hour'::interval AND d = date '2024-01-01'
+----
+SELECT t.* FROM t WHERE t.a = 1 ORDER BY t.b NULLS FIRST, 2 NULLS LAST LIMIT 5
+----
+SELECT jsonb_path_query(j, '$.a[*] ? (@ > 1)'), j #- '{a}', j -> 0 -> 'b'
+----
+SELECT a, sum(b) OVER w FROM t WINDOW w AS (PARTITION BY a ORDER BY 1 RANGE BETWEEN INTERVAL '1 day' PRECEDING AND CURRENT ROW)
+----
+SELECT 1 AS "order", 2 AS "group" FROM t ORDER BY "order"
+----
+SELECT position('b' in 'abc'), substring('abc' from 2), trim(leading 'a' from 'aab'), trim('  x  ')

@@ -1,0 +1,121 @@
+package pgserver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgproto3/v2"
+
+	"github.com/shardgate/shardgate/proxy/pgwire"
+	"github.com/shardgate/shardgate/topology"
+)
+
+// backendConn is one logged-in connection to a PostgreSQL server.
+type backendConn struct {
+	addr   string
+	nc     net.Conn
+	r      *pgwire.Reader
+	w      *pgwire.Writer
+	params map[string]string // ParameterStatus values the server reported
+	pid    uint32
+	secret uint32
+	// sets are the session settings applied on this connection beyond its
+	// login state (variable name -> the SET statement that set it), so a
+	// client's settings are re-applied only when they differ.
+	sets map[string]string
+}
+
+// maxBackendMessage bounds one message from a server (a huge DataRow).
+const maxBackendMessage = 1 << 30
+
+func loginBackend(ctx context.Context, nc net.Conn, addr string, cred topology.Backend) (*backendConn, error) {
+	sess, r, w, err := pgwire.BackendLogin(ctx, nc, cred.User, cred.Password, cred.Database,
+		map[string]string{"application_name": "shardgate", "client_encoding": "UTF8"})
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("log in to %s: %w", addr, err)
+	}
+	return &backendConn{addr: addr, nc: nc, r: r, w: w, params: sess.Params, pid: sess.PID, secret: sess.Secret, sets: map[string]string{}}, nil
+}
+
+func (c *backendConn) Close() error {
+	c.w.Send(&pgproto3.Terminate{})
+	c.w.Flush()
+	return c.nc.Close()
+}
+
+// syncSettings makes the connection's settings equal the session's
+// (variable name -> the client's SET statement) with one round trip, and
+// none when they already are (the common case).
+func (c *backendConn) syncSettings(want map[string]string) error {
+	var stmts []string
+	for name, stmt := range want {
+		if c.sets[name] != stmt {
+			stmts = append(stmts, stmt)
+		}
+	}
+	for name := range c.sets {
+		if _, ok := want[name]; !ok {
+			stmts = append(stmts, "RESET "+quoteIdent(name))
+		}
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	if err := c.simple(strings.Join(stmts, "; ")); err != nil {
+		return err
+	}
+	c.sets = make(map[string]string, len(want))
+	for k, v := range want {
+		c.sets[k] = v
+	}
+	return nil
+}
+
+// simple runs a statement whose results are not wanted and waits for
+// ReadyForQuery; a server error comes back as *pgwire.PgError.
+func (c *backendConn) simple(sql string) error {
+	if err := c.w.Send(&pgproto3.Query{String: sql}); err != nil {
+		return err
+	}
+	if err := c.w.Flush(); err != nil {
+		return err
+	}
+	var firstErr error
+	for {
+		typ, body, err := c.r.ReadRaw()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case 'E':
+			if firstErr == nil {
+				msg, derr := pgwire.DecodeBackend(typ, body)
+				if derr != nil {
+					return derr
+				}
+				firstErr = pgwire.NewPgError(msg.(*pgproto3.ErrorResponse))
+			}
+		case 'S':
+			c.noteParameter(body)
+		case 'Z':
+			return firstErr
+		}
+	}
+}
+
+// noteParameter records a ParameterStatus the server sent.
+func (c *backendConn) noteParameter(body []byte) {
+	msg, err := pgwire.DecodeBackend('S', body)
+	if err != nil {
+		return
+	}
+	ps := msg.(*pgproto3.ParameterStatus)
+	c.params[ps.Name] = ps.Value
+}
+
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}

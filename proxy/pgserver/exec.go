@@ -1,0 +1,385 @@
+package pgserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgproto3/v2"
+
+	"github.com/shardgate/shardgate/proxy/pgwire"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/topology"
+)
+
+// flushEvery bounds what is buffered for the client while relaying, so a
+// huge result streams through in constant memory.
+const flushEvery = 64 << 10
+
+// backendError is a failure of the connection to a server (not an error
+// the server reported): the connection is discarded and the client gets
+// 08006.
+type backendError struct {
+	addr string
+	err  error
+}
+
+func (e *backendError) Error() string {
+	return fmt.Sprintf("lost connection to backend %s: %v", e.addr, e.err)
+}
+func (e *backendError) Unwrap() error { return e.err }
+
+// errRelayed marks a statement whose ErrorResponse the server sent and
+// the client already got.
+var errRelayed = &clientError{code: "relayed"}
+
+// lease is a backend connection held for one statement (or a
+// transaction) and how to give it back.
+type lease struct {
+	conn    *backendConn
+	release func(broken bool)
+}
+
+// acquire gets a connection for a target: the transaction's pinned one,
+// or one from the pool of the server the target's role picks. The first
+// statement of a transaction pins its shard and sends the deferred BEGIN.
+func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target) (*lease, error) {
+	if s.tx.open && s.tx.conn != nil {
+		return &lease{conn: s.tx.conn, release: func(broken bool) {
+			if broken {
+				s.endTx(true)
+			}
+		}}, nil
+	}
+	if s.tx.open {
+		t.Role = router.RolePrimary
+	}
+	addr := s.srv.back.server(db, t)
+	p := s.srv.back.poolFor(db, addr)
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		return nil, &clientError{code: "08006", msg: fmt.Sprintf("cannot reach backend %s (shard %s): %v", addr, t.Shard.Name, err)}
+	}
+	if err := c.syncSettings(s.settings); err != nil {
+		p.Discard(c)
+		return nil, classify(err)
+	}
+	if s.tx.open {
+		if err := c.simple(strings.Join(s.tx.deferred, "; ")); err != nil {
+			p.Discard(c)
+			return nil, classify(err)
+		}
+		s.tx.conn, s.tx.shard, s.tx.addr, s.tx.db = c, t.Shard, addr, db
+		return &lease{conn: c, release: func(broken bool) {
+			if broken {
+				s.endTx(true)
+			}
+		}}, nil
+	}
+	return &lease{conn: c, release: func(broken bool) {
+		if broken {
+			p.Discard(c)
+		} else {
+			p.Release(c)
+		}
+	}}, nil
+}
+
+// endTx gives the pinned connection back (or discards it) and forgets the
+// transaction.
+func (s *session) endTx(broken bool) {
+	if c := s.tx.conn; c != nil {
+		p := s.srv.back.poolFor(s.tx.db, s.tx.addr)
+		if !broken && s.tx.dirtySets {
+			// The transaction's SETs changed this connection in ways its
+			// record does not follow: start it clean.
+			broken = c.simple("RESET ALL") != nil
+			c.sets = map[string]string{}
+		}
+		if broken {
+			p.Discard(c)
+		} else {
+			p.Release(c)
+		}
+	}
+	s.tx = txState{}
+}
+
+// single runs a statement on one target, streaming its results through.
+func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, sql string) error {
+	l, err := s.acquire(ctx, db, t)
+	if err != nil {
+		return err
+	}
+	text := t.SQL
+	if text == "" {
+		text = sql
+	}
+	status, err := s.relay(l.conn, text)
+	var be *backendError
+	broken := errors.As(err, &be) || (!s.tx.open && status != 'I')
+	l.release(broken)
+	if be != nil {
+		return &clientError{code: "08006", msg: be.Error()}
+	}
+	return err
+}
+
+// relay sends one simple query and forwards the server's answer to the
+// client as it arrives, without decoding rows. It returns the server's
+// transaction status. An ErrorResponse is forwarded and reported as
+// errRelayed.
+func (s *session) relay(c *backendConn, text string) (byte, error) {
+	if err := s.send(c, text); err != nil {
+		return 0, err
+	}
+	s.running.add(c)
+	defer s.running.remove(c)
+	var result error
+	for {
+		typ, body, err := c.r.ReadRaw()
+		if err != nil {
+			return 0, &backendError{c.addr, err}
+		}
+		switch typ {
+		case 'Z':
+			if len(body) != 1 {
+				return 0, &backendError{c.addr, pgwire.ErrProtocol}
+			}
+			return body[0], result
+		case 'E':
+			result = errRelayed
+		case 'S':
+			c.noteParameter(body)
+		case 'G': // CopyInResponse: the client sends the data next
+			s.w.WriteRaw(typ, body)
+			if err := s.w.Flush(); err != nil {
+				return 0, err
+			}
+			if err := s.copyIn(c); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		s.w.WriteRaw(typ, body)
+		if s.w.Buffered() > flushEvery {
+			if err := s.w.Flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+}
+
+func (s *session) send(c *backendConn, text string) error {
+	c.w.Send(&pgproto3.Query{String: text})
+	if err := c.w.Flush(); err != nil {
+		return &backendError{c.addr, err}
+	}
+	return nil
+}
+
+// copyIn forwards the client's COPY data to the server until CopyDone or
+// CopyFail.
+func (s *session) copyIn(c *backendConn) error {
+	for {
+		typ, body, err := s.r.ReadRaw()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case 'd':
+			c.w.WriteRaw(typ, body)
+			if c.w.Buffered() > flushEvery {
+				if err := c.w.Flush(); err != nil {
+					return &backendError{c.addr, err}
+				}
+			}
+		case 'c', 'f':
+			c.w.WriteRaw(typ, body)
+			if err := c.w.Flush(); err != nil {
+				return &backendError{c.addr, err}
+			}
+			return nil
+		case 'H', 'S': // allowed and ignored during COPY
+		default:
+			return s.fatal("08P01", fmt.Sprintf("unexpected message %q during COPY", typ))
+		}
+	}
+}
+
+// multi runs a plan on several targets at once: concatenating results,
+// merging them per the plan, or adding up row counts.
+func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan, sql string) error {
+	leases := make([]*lease, len(plan.Targets))
+	errs := make([]error, len(plan.Targets))
+	var wg sync.WaitGroup
+	for i, t := range plan.Targets {
+		wg.Go(func() { leases[i], errs[i] = s.acquire(ctx, db, t) })
+	}
+	wg.Wait()
+	broken := make([]bool, len(leases))
+	defer func() {
+		for i, l := range leases {
+			if l != nil {
+				l.release(broken[i])
+			}
+		}
+	}()
+	if err := errors.Join(errs...); err != nil {
+		return classify(firstErr(errs))
+	}
+	for i, l := range leases {
+		text := plan.Targets[i].SQL
+		if text == "" {
+			text = sql
+		}
+		if err := s.send(l.conn, text); err != nil {
+			broken[i] = true
+			return &clientError{code: "08006", msg: err.Error()}
+		}
+		s.running.add(l.conn)
+		defer s.running.remove(l.conn)
+	}
+	conns := make([]*backendConn, len(leases))
+	for i, l := range leases {
+		conns[i] = l.conn
+	}
+	var err error
+	if plan.Merge != nil {
+		err = s.merged(conns, plan, broken)
+	} else {
+		err = s.concatenated(conns, plan, broken)
+	}
+	var be *backendError
+	if errors.As(err, &be) {
+		return &clientError{code: "08006", msg: be.Error()}
+	}
+	return err
+}
+
+func firstErr(errs []error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// concatenated streams each shard's rows in turn under one
+// RowDescription and reports one CommandComplete with the counts added.
+func (s *session) concatenated(conns []*backendConn, plan *router.Plan, broken []bool) error {
+	var (
+		described  bool
+		tag        commandTag
+		firstPgErr *pgproto3.ErrorResponse
+	)
+	for i, c := range conns {
+		for {
+			typ, body, err := c.r.ReadRaw()
+			if err != nil {
+				broken[i] = true
+				return &backendError{c.addr, err}
+			}
+			switch typ {
+			case 'T':
+				if !described {
+					s.w.WriteRaw(typ, body)
+					described = true
+				}
+				continue
+			case 'D', 'N', 'd':
+				s.w.WriteRaw(typ, body)
+			case 'C':
+				tag.add(string(trimNul(body)), plan.SumAffected || !plan.Write, i == 0)
+			case 'E':
+				if firstPgErr == nil {
+					msg, derr := pgwire.DecodeBackend(typ, body)
+					if derr == nil {
+						firstPgErr = msg.(*pgproto3.ErrorResponse)
+					}
+				}
+			case 'S':
+				c.noteParameter(body)
+			case 'H':
+				// COPY TO STDOUT: one CopyOutResponse for all shards.
+				if !described {
+					s.w.WriteRaw(typ, body)
+					described = true
+				}
+			case 'c':
+				// CopyDone once, after the last shard.
+			}
+			if typ == 'Z' {
+				if len(body) != 1 || body[0] != 'I' {
+					broken[i] = true
+				}
+				break
+			}
+			if s.w.Buffered() > flushEvery {
+				if err := s.w.Flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if firstPgErr != nil {
+		s.w.Send(firstPgErr)
+		return errRelayed
+	}
+	if tag.copyOut {
+		s.w.Send(&pgproto3.CopyDone{})
+	}
+	s.w.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag.String())})
+	return nil
+}
+
+func trimNul(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == 0 {
+		return b[:n-1]
+	}
+	return b
+}
+
+// commandTag adds up the CommandComplete tags of several shards:
+// "SELECT 3" + "SELECT 4" = "SELECT 7", "INSERT 0 2" + "INSERT 0 1" =
+// "INSERT 0 3". Without sum (a reference table write) the first shard's
+// count stands.
+type commandTag struct {
+	verb    string
+	count   int64
+	counted bool
+	copyOut bool
+}
+
+func (t *commandTag) add(tag string, sum, first bool) {
+	fields := strings.Fields(tag)
+	if len(fields) == 0 {
+		return
+	}
+	n, err := strconv.ParseInt(fields[len(fields)-1], 10, 64)
+	if err != nil {
+		if t.verb == "" {
+			t.verb = tag
+		}
+		return
+	}
+	if t.verb == "" {
+		t.verb = strings.Join(fields[:len(fields)-1], " ")
+		t.copyOut = fields[0] == "COPY"
+	}
+	if sum || first {
+		t.count += n
+	}
+	t.counted = true
+}
+
+func (t *commandTag) String() string {
+	if !t.counted {
+		return t.verb
+	}
+	return t.verb + " " + strconv.FormatInt(t.count, 10)
+}

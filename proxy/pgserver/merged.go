@@ -1,0 +1,242 @@
+package pgserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/jackc/pgproto3/v2"
+
+	"github.com/shardgate/shardgate/proxy/merge"
+	"github.com/shardgate/shardgate/proxy/pgwire"
+	"github.com/shardgate/shardgate/router"
+)
+
+// Type OIDs the merge needs to know (pg_type.dat).
+const (
+	oidBool    = 16
+	oidInt8    = 20
+	oidInt2    = 21
+	oidInt4    = 23
+	oidOID     = 26
+	oidFloat4  = 700
+	oidFloat8  = 701
+	oidNumeric = 1700
+)
+
+// mergeType is how the merge compares and adds a column of this type.
+// Text-format dates, times and timestamps compare correctly as bytes.
+func mergeType(oid uint32) merge.Type {
+	switch oid {
+	case oidInt2, oidInt4, oidInt8, oidOID:
+		return merge.Int
+	case oidNumeric:
+		return merge.Decimal
+	case oidFloat4, oidFloat8:
+		return merge.Float
+	case oidBool:
+		return merge.Bool
+	}
+	return merge.Bytes
+}
+
+// merged combines the shards' rows per the plan's merge spec.
+func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool) error {
+	// Every shard answers the same columns; the first RowDescription
+	// describes them (an error instead ends the statement).
+	var desc *pgproto3.RowDescription
+	var pgErr *pgproto3.ErrorResponse
+	sources := make([]*shardRows, len(conns))
+	for i, c := range conns {
+		src := &shardRows{c: c}
+		sources[i] = src
+		d, perr, err := src.describe()
+		if err != nil {
+			broken[i] = true
+			return err
+		}
+		if perr != nil && pgErr == nil {
+			pgErr = perr
+		}
+		if d != nil && desc == nil {
+			desc = d
+		}
+	}
+	if pgErr != nil || desc == nil {
+		drainAll(sources, broken)
+		if pgErr == nil {
+			pgErr = pgwire.ErrorResponse("ERROR", "XX000", "shards returned no row description")
+		}
+		s.w.Send(pgErr)
+		return errRelayed
+	}
+	types := make([]merge.Type, len(desc.Fields))
+	for i, f := range desc.Fields {
+		types[i] = mergeType(f.DataTypeOID)
+	}
+	srcs := make([]merge.Source, len(sources))
+	for i, src := range sources {
+		srcs[i] = src
+	}
+	m, err := merge.New(plan.Merge, types, srcs, merge.Options{MaxRows: s.srv.opts.MaxMergeRows})
+	if err != nil {
+		drainAll(sources, broken)
+		return &clientError{code: "0A000", msg: err.Error()}
+	}
+	out := clientDescription(desc, plan.Merge)
+	s.w.Send(out)
+	var n int64
+	var row pgproto3.DataRow
+	for {
+		r, err := m.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			drainAll(sources, broken)
+			var be *backendError
+			if errors.As(err, &be) {
+				return err
+			}
+			var pe *shardError
+			if errors.As(err, &pe) {
+				s.w.Send(pe.resp)
+				return errRelayed
+			}
+			code := "XX000"
+			if errors.Is(err, merge.ErrTooManyRows) {
+				code = "54000"
+			}
+			return &clientError{code: code, msg: err.Error()}
+		}
+		row.Values = r
+		s.w.Send(&row)
+		n++
+		if s.w.Buffered() > flushEvery {
+			if err := s.w.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	drainAll(sources, broken)
+	s.w.Send(&pgproto3.CommandComplete{CommandTag: []byte("SELECT " + strconv.FormatInt(n, 10))})
+	return nil
+}
+
+// clientDescription drops the hidden columns and gives AVG columns the
+// type of PostgreSQL's avg (numeric), since shards returned SUMs.
+func clientDescription(d *pgproto3.RowDescription, m *router.Merge) *pgproto3.RowDescription {
+	fields := append([]pgproto3.FieldDescription(nil), d.Fields[:len(d.Fields)-m.Hidden]...)
+	for _, a := range m.Aggregates {
+		if a.Func == router.AggAvg && a.Column >= 0 && a.Column < len(fields) {
+			f := &fields[a.Column]
+			f.DataTypeOID, f.DataTypeSize, f.TypeModifier = oidNumeric, -1, -1
+		}
+	}
+	return &pgproto3.RowDescription{Fields: fields}
+}
+
+// shardRows reads one shard's result as a merge source.
+type shardRows struct {
+	c    *backendConn
+	done bool // CommandComplete or an error was read
+	z    bool // ReadyForQuery was read
+}
+
+// shardError is an ErrorResponse a shard sent mid-result.
+type shardError struct{ resp *pgproto3.ErrorResponse }
+
+func (e *shardError) Error() string { return "shard error: " + e.resp.Message }
+
+// describe reads up to the RowDescription (or the error replacing it).
+func (r *shardRows) describe() (*pgproto3.RowDescription, *pgproto3.ErrorResponse, error) {
+	for {
+		typ, body, err := r.c.r.ReadRaw()
+		if err != nil {
+			return nil, nil, &backendError{r.c.addr, err}
+		}
+		switch typ {
+		case 'T':
+			msg, err := pgwire.DecodeBackend(typ, body)
+			if err != nil {
+				return nil, nil, &backendError{r.c.addr, err}
+			}
+			return msg.(*pgproto3.RowDescription), nil, nil
+		case 'E':
+			r.done = true
+			msg, err := pgwire.DecodeBackend(typ, body)
+			if err != nil {
+				return nil, nil, &backendError{r.c.addr, err}
+			}
+			return nil, msg.(*pgproto3.ErrorResponse), nil
+		case 'Z':
+			r.done, r.z = true, true
+			return nil, nil, nil
+		case 'S':
+			r.c.noteParameter(body)
+		}
+	}
+}
+
+// Next returns the shard's next row in text format.
+func (r *shardRows) Next() (merge.Row, error) {
+	for !r.done {
+		typ, body, err := r.c.r.ReadRaw()
+		if err != nil {
+			return nil, &backendError{r.c.addr, err}
+		}
+		switch typ {
+		case 'D':
+			msg, err := pgwire.DecodeBackend(typ, body)
+			if err != nil {
+				return nil, &backendError{r.c.addr, err}
+			}
+			vals := msg.(*pgproto3.DataRow).Values
+			row := make(merge.Row, len(vals))
+			for i, v := range vals {
+				if v != nil {
+					row[i] = append([]byte(nil), v...) // body is reused by the next read
+				}
+			}
+			return row, nil
+		case 'C':
+			r.done = true
+		case 'E':
+			r.done = true
+			msg, err := pgwire.DecodeBackend(typ, body)
+			if err != nil {
+				return nil, &backendError{r.c.addr, err}
+			}
+			return nil, &shardError{msg.(*pgproto3.ErrorResponse)}
+		case 'Z':
+			r.done, r.z = true, true
+		}
+	}
+	return nil, io.EOF
+}
+
+// drain reads the rest of the shard's answer up to ReadyForQuery.
+func (r *shardRows) drain() error {
+	for !r.z {
+		typ, body, err := r.c.r.ReadRaw()
+		if err != nil {
+			return &backendError{r.c.addr, err}
+		}
+		if typ == 'Z' {
+			r.z = true
+			if len(body) != 1 || body[0] != 'I' {
+				return fmt.Errorf("shard %s left a transaction open", r.c.addr)
+			}
+		}
+	}
+	return nil
+}
+
+func drainAll(srcs []*shardRows, broken []bool) {
+	for i, s := range srcs {
+		if s != nil && s.drain() != nil {
+			broken[i] = true
+		}
+	}
+}

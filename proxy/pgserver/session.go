@@ -1,0 +1,253 @@
+package pgserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgproto3/v2"
+
+	"github.com/shardgate/shardgate/proxy/pgwire"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/router/sqltext"
+	"github.com/shardgate/shardgate/topology"
+)
+
+// maxClientMessage bounds one message from a client.
+const maxClientMessage = 64 << 20
+
+// session is one client connection.
+type session struct {
+	srv    *Server
+	nc     net.Conn
+	r      *pgwire.Reader
+	w      *pgwire.Writer
+	user   string
+	dbName string
+	key    uint64 // cancel key handed to the client (pid<<32 | secret)
+
+	// settings are the client's session SETs: variable -> SET statement.
+	settings map[string]string
+
+	tx txState
+	// extFailed: an extended-protocol error was sent; skip until Sync.
+	extFailed bool
+	// running is the backend work a CancelRequest should interrupt.
+	running runningSet
+}
+
+// txState is the client's transaction as the proxy sees it. BEGIN is
+// deferred until the first statement picks the shard.
+type txState struct {
+	open     bool
+	failed   bool
+	deferred []string // BEGIN, SAVEPOINT, SET LOCAL... to send when a shard is picked
+	shard    *topology.Shard
+	conn     *backendConn
+	addr     string
+	db       *topology.DB
+	// savedSettings are the session settings at BEGIN (a ROLLBACK undoes
+	// SETs made since); dirtySets says the pinned connection ran such SETs
+	// and must be reset before another client gets it.
+	savedSettings map[string]string
+	dirtySets     bool
+}
+
+func newSession(s *Server, nc net.Conn) *session {
+	return &session{srv: s, nc: nc, r: pgwire.NewReader(nc, maxClientMessage), w: pgwire.NewWriter(nc), settings: map[string]string{}}
+}
+
+func (s *session) close() {
+	if s.key != 0 {
+		s.srv.sessions.Delete(s.key)
+		s.srv.clients.Add(-1)
+	}
+	s.endTx(false)
+}
+
+// run is the session's life: startup, authentication, the query loop.
+func (s *session) run(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { s.nc.Close() })
+	defer stop()
+	ok, err := s.startup(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	for {
+		typ, body, err := s.r.ReadRaw()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		switch typ {
+		case 'X':
+			return nil
+		case 'Q':
+			msg, err := pgwire.DecodeFrontend(typ, body)
+			if err != nil {
+				return s.fatal("08P01", err.Error())
+			}
+			if err := s.simpleQuery(ctx, msg.(*pgproto3.Query).String); err != nil {
+				return err
+			}
+		case 'P', 'B', 'D', 'E', 'C', 'H', 'S':
+			if err := s.extended(ctx, typ, body); err != nil {
+				return err
+			}
+		default:
+			return s.fatal("08P01", fmt.Sprintf("unexpected message type %q", typ))
+		}
+	}
+}
+
+// simpleQuery runs a Query message: one or more statements, then
+// ReadyForQuery. An error stops the remaining statements, as in
+// PostgreSQL.
+func (s *session) simpleQuery(ctx context.Context, text string) error {
+	stmts, err := sqltext.Split(sqltext.Postgres, text)
+	if err != nil {
+		s.sendError(classify(fmt.Errorf("%w: %v", router.ErrSyntax, err)))
+		return s.ready()
+	}
+	if len(stmts) == 0 {
+		s.w.Send(&pgproto3.EmptyQueryResponse{})
+		return s.ready()
+	}
+	for _, sql := range stmts {
+		if err := s.statement(ctx, sql); err != nil {
+			var ce *clientError
+			if !errors.As(err, &ce) {
+				return err // the client connection itself failed
+			}
+			if ce != errRelayed { // a server's error was forwarded already
+				s.sendError(ce)
+			}
+			if s.tx.open {
+				s.tx.failed = true
+			}
+			break
+		}
+	}
+	return s.ready()
+}
+
+// ready sends ReadyForQuery with the transaction status and flushes.
+func (s *session) ready() error {
+	status := byte('I')
+	switch {
+	case s.tx.open && s.tx.failed:
+		status = 'E'
+	case s.tx.open:
+		status = 'T'
+	}
+	s.w.Send(&pgproto3.ReadyForQuery{TxStatus: status})
+	return s.w.Flush()
+}
+
+// statement routes and runs one statement. A *clientError is reported to
+// the client and the session goes on; any other error ends the session.
+func (s *session) statement(ctx context.Context, sql string) error {
+	snap := s.srv.store.Current()
+	db, ok := snap.Database(topology.Postgres, s.dbName)
+	if !ok {
+		return s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
+	}
+	if s.tx.open && s.tx.failed && !isTxEnd(sql) {
+		return &clientError{code: "25P02", msg: "current transaction is aborted, commands ignored until end of transaction block"}
+	}
+	plan, err := s.srv.router.Route(router.Request{DB: db, SQL: sql,
+		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.shard}})
+	if err != nil {
+		return classify(err)
+	}
+	if plan.Statement.Kind == router.KindCopy && plan.Statement.CopyFrom && len(plan.Targets) > 1 {
+		return &clientError{code: "0A000", msg: "COPY FROM STDIN into a sharded table is not split by key yet; use INSERT, or COPY into one shard with a /* shard=... */ hint"}
+	}
+	switch plan.Route {
+	case router.RouteLocal:
+		return s.local(ctx, db, plan, sql)
+	case router.RouteSingle:
+		return s.single(ctx, db, plan.Targets[0], sql)
+	}
+	return s.multi(ctx, db, plan, sql)
+}
+
+func isTxEnd(sql string) bool {
+	w := strings.ToUpper(firstWord(sql))
+	return w == "ROLLBACK" || w == "COMMIT" || w == "END" || w == "ABORT"
+}
+
+// firstWord is the statement's first keyword, past comments and blanks.
+func firstWord(sql string) string {
+	toks, err := sqltext.Tokens(sqltext.Postgres, sql)
+	if err != nil {
+		return ""
+	}
+	for _, t := range toks {
+		if t.Kind == sqltext.TokWord {
+			return t.Text(sql)
+		}
+	}
+	return ""
+}
+
+// fatal sends a FATAL error and ends the session.
+func (s *session) fatal(code, msg string) error {
+	s.w.Send(pgwire.ErrorResponse("FATAL", code, msg))
+	s.w.Flush()
+	return fmt.Errorf("%s: %s", code, msg)
+}
+
+func (s *session) sendError(ce *clientError) {
+	if ce.pg != nil {
+		s.w.Send(ce.pg.Response())
+		return
+	}
+	s.w.Send(pgwire.ErrorResponse("ERROR", ce.code, ce.msg))
+}
+
+// clientError is an error the client gets as an ErrorResponse, after
+// which the session goes on.
+type clientError struct {
+	code, msg string
+	pg        *pgwire.PgError // a server's own error, relayed unchanged
+}
+
+func (e *clientError) Error() string {
+	if e.pg != nil {
+		return e.pg.Error()
+	}
+	return e.code + ": " + e.msg
+}
+
+// classify maps router and backend errors to SQLSTATEs at the wire edge.
+func classify(err error) *clientError {
+	var pe *pgwire.PgError
+	if errors.As(err, &pe) {
+		return &clientError{pg: pe}
+	}
+	var ce *clientError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	code := "XX000"
+	switch {
+	case errors.Is(err, router.ErrSyntax):
+		code = "42601"
+	case errors.Is(err, router.ErrUnsupported), errors.Is(err, router.ErrCrossShard),
+		errors.Is(err, router.ErrMissingKey), errors.Is(err, router.ErrKeyChange):
+		code = "0A000"
+	case errors.Is(err, router.ErrUnknownShard):
+		code = "42704"
+	case errors.Is(err, router.ErrMultiStatement):
+		code = "42601"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		code = "57014"
+	}
+	return &clientError{code: code, msg: err.Error()}
+}

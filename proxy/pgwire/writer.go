@@ -1,0 +1,127 @@
+package pgwire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"time"
+
+	"github.com/jackc/pgproto3/v2"
+)
+
+// Writer batching. Messages accumulate until Flush, so a whole protocol
+// exchange (RowDescription, rows, CommandComplete, ReadyForQuery) costs one
+// write instead of pgproto3's one syscall per message. Past flushAt bytes
+// the buffer is written early so relaying a large result stays bounded in
+// memory; a raw body at least that large skips the copy altogether.
+const (
+	flushAt       = 64 << 10
+	keepWriteBuf  = 1 << 20
+	initialBufCap = 4 << 10
+)
+
+// Writer encodes messages into a buffer and writes them on Flush. It is not
+// safe for concurrent use. A failed write is sticky: the stream may hold
+// half a message, so every later call returns the same error.
+type Writer struct {
+	dst io.Writer
+	buf []byte
+	err error
+}
+
+// NewWriter writes to w (normally the net.Conn).
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{dst: w, buf: make([]byte, 0, initialBufCap)}
+}
+
+// Send appends msg's encoding. Nothing is written before Flush unless the
+// buffer passes 64 KiB.
+func (w *Writer) Send(msg pgproto3.Message) error {
+	if w.err != nil {
+		return w.err
+	}
+	n := len(w.buf)
+	b, err := msg.Encode(w.buf)
+	if err != nil {
+		w.buf = w.buf[:n]
+		return fmt.Errorf("pgwire: encode %T: %w", msg, err)
+	}
+	w.buf = b
+	return w.maybeFlush()
+}
+
+// WriteRaw appends a message given as type and body, as ReadRaw returned
+// them: rows are relayed without being decoded and encoded again.
+func (w *Writer) WriteRaw(typ byte, body []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(body) > math.MaxInt32-4 {
+		return fmt.Errorf("%w: %s body of %d bytes", ErrTooLarge, typeName(typ), len(body))
+	}
+	var hdr [5]byte
+	hdr[0] = typ
+	binary.BigEndian.PutUint32(hdr[1:], uint32(len(body)+4))
+	if len(body) >= flushAt {
+		// Large: write what is buffered, the header and the body in one
+		// vectored write rather than copying the body.
+		bufs := net.Buffers{w.buf, hdr[:], body}
+		_, err := bufs.WriteTo(w.dst)
+		w.reset()
+		if err != nil {
+			w.err = fmt.Errorf("pgwire: write: %w", err)
+		}
+		return w.err
+	}
+	w.buf = append(w.buf, hdr[:]...)
+	w.buf = append(w.buf, body...)
+	return w.maybeFlush()
+}
+
+// Flush writes everything buffered.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.dst.Write(w.buf)
+	w.reset()
+	if err != nil {
+		w.err = fmt.Errorf("pgwire: write: %w", err)
+	}
+	return w.err
+}
+
+// Buffered reports the bytes waiting for Flush.
+func (w *Writer) Buffered() int { return len(w.buf) }
+
+func (w *Writer) maybeFlush() error {
+	if len(w.buf) < flushAt {
+		return nil
+	}
+	return w.Flush()
+}
+
+// reset empties the buffer, dropping it if one big burst grew it.
+func (w *Writer) reset() {
+	if cap(w.buf) > keepWriteBuf {
+		w.buf = make([]byte, 0, initialBufCap)
+		return
+	}
+	w.buf = w.buf[:0]
+}
+
+// writeDeadliner is what a net.Conn offers for ctx deadlines.
+type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
+
+// writeDeadline returns the destination's SetWriteDeadline, or nil.
+func (w *Writer) writeDeadline() func(time.Time) error {
+	if d, ok := w.dst.(writeDeadliner); ok {
+		return d.SetWriteDeadline
+	}
+	return nil
+}
