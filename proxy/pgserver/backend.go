@@ -25,6 +25,11 @@ type backendConn struct {
 	// login state (variable name -> the SET statement that set it), so a
 	// client's settings are re-applied only when they differ.
 	sets map[string]string
+	// prepared maps statement text (and parameter types) to the name it is
+	// prepared under on this connection.
+	prepared   map[string]string
+	nextStmt   int
+	lastParsed string // key of the statement the last send parsed
 }
 
 // maxBackendMessage bounds one message from a server (a huge DataRow).

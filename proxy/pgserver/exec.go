@@ -109,16 +109,12 @@ func (s *session) endTx(broken bool) {
 }
 
 // single runs a statement on one target, streaming its results through.
-func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, sql string) error {
+func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, w *work) error {
 	l, err := s.acquire(ctx, db, t)
 	if err != nil {
 		return err
 	}
-	text := t.SQL
-	if text == "" {
-		text = sql
-	}
-	status, err := s.relay(l.conn, text)
+	status, err := s.relay(l.conn, w, t)
 	var be *backendError
 	broken := errors.As(err, &be) || (!s.tx.open && status != 'I')
 	l.release(broken)
@@ -128,12 +124,12 @@ func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, 
 	return err
 }
 
-// relay sends one simple query and forwards the server's answer to the
-// client as it arrives, without decoding rows. It returns the server's
-// transaction status. An ErrorResponse is forwarded and reported as
-// errRelayed.
-func (s *session) relay(c *backendConn, text string) (byte, error) {
-	if err := s.send(c, text); err != nil {
+// relay runs one statement on a connection and forwards the server's
+// answer to the client as it arrives, without decoding rows. It returns
+// the server's transaction status. An ErrorResponse is forwarded and
+// reported as errRelayed.
+func (s *session) relay(c *backendConn, w *work, t router.Target) (byte, error) {
+	if err := s.send(c, w, t, false); err != nil {
 		return 0, err
 	}
 	s.running.add(c)
@@ -152,8 +148,11 @@ func (s *session) relay(c *backendConn, text string) (byte, error) {
 			return body[0], result
 		case 'E':
 			result = errRelayed
+			c.failed()
 		case 'S':
 			c.noteParameter(body)
+		case '1', '2', '3': // Parse/Bind/CloseComplete: the client got its own
+			continue
 		case 'G': // CopyInResponse: the client sends the data next
 			s.w.WriteRaw(typ, body)
 			if err := s.w.Flush(); err != nil {
@@ -173,8 +172,19 @@ func (s *session) relay(c *backendConn, text string) (byte, error) {
 	}
 }
 
-func (s *session) send(c *backendConn, text string) error {
-	c.w.Send(&pgproto3.Query{String: text})
+// send starts a statement on a connection: a Query, or for the extended
+// protocol Parse (once per connection and text), Bind, Describe, Execute
+// and Sync. describe forces a RowDescription (a merge needs the types).
+func (s *session) send(c *backendConn, w *work, t router.Target, describe bool) error {
+	text := t.SQL
+	if text == "" {
+		text = w.sql
+	}
+	if w.ext == nil {
+		c.w.Send(&pgproto3.Query{String: text})
+	} else {
+		w.ext.send(c, text, t.Params, describe)
+	}
 	if err := c.w.Flush(); err != nil {
 		return &backendError{c.addr, err}
 	}
@@ -212,7 +222,7 @@ func (s *session) copyIn(c *backendConn) error {
 
 // multi runs a plan on several targets at once: concatenating results,
 // merging them per the plan, or adding up row counts.
-func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan, sql string) error {
+func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
 	leases := make([]*lease, len(plan.Targets))
 	errs := make([]error, len(plan.Targets))
 	var wg sync.WaitGroup
@@ -232,11 +242,7 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 		return classify(firstErr(errs))
 	}
 	for i, l := range leases {
-		text := plan.Targets[i].SQL
-		if text == "" {
-			text = sql
-		}
-		if err := s.send(l.conn, text); err != nil {
+		if err := s.send(l.conn, w, plan.Targets[i], plan.Merge != nil); err != nil {
 			broken[i] = true
 			return &clientError{code: "08006", msg: err.Error()}
 		}
@@ -249,7 +255,7 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 	}
 	var err error
 	if plan.Merge != nil {
-		err = s.merged(conns, plan, broken)
+		err = s.merged(conns, plan, broken, w)
 	} else {
 		err = s.concatenated(conns, plan, broken)
 	}
@@ -293,9 +299,15 @@ func (s *session) concatenated(conns []*backendConn, plan *router.Plan, broken [
 				continue
 			case 'D', 'N', 'd':
 				s.w.WriteRaw(typ, body)
+			case 'n': // NoData (a Describe of a statement without rows)
+				if !described {
+					s.w.WriteRaw(typ, body)
+					described = true
+				}
 			case 'C':
 				tag.add(string(trimNul(body)), plan.SumAffected || !plan.Write, i == 0)
 			case 'E':
+				c.failed()
 				if firstPgErr == nil {
 					msg, derr := pgwire.DecodeBackend(typ, body)
 					if derr == nil {

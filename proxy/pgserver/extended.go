@@ -2,22 +2,281 @@ package pgserver
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgproto3/v2"
+
+	"github.com/shardgate/shardgate/proxy/pgwire"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/topology"
 )
 
-// extended handles the extended query protocol (Parse/Bind/Describe/
-// Execute/Close/Sync/Flush). Not built yet: every message up to Sync is
-// answered with one error, so drivers fail clearly instead of hanging.
-func (s *session) extended(_ context.Context, typ byte, _ []byte) error {
-	if typ == 'H' {
+// The extended query protocol. Statements and portals live in the
+// session; backend connections only see them when an Execute or a
+// Describe needs a server, each as one Parse/Bind/Execute/Sync exchange
+// on whichever pooled connection the route picks (statements are
+// prepared there once per connection). Parse, Bind and Close are answered
+// locally. One consequence: outside an explicit transaction every Execute
+// of a pipeline commits on its own, as if each were followed by Sync.
+
+type preparedStmt struct {
+	sql  string
+	oids []uint32
+}
+
+type portal struct {
+	stmt     *preparedStmt
+	bind     *pgproto3.Bind
+	describe bool // Describe P is pending: answer it with the Execute
+}
+
+type extState struct {
+	stmts   map[string]*preparedStmt
+	portals map[string]*portal
+	failed  bool // an error was sent: skip messages until Sync
+}
+
+func (s *session) extended(ctx context.Context, typ byte, body []byte) error {
+	if s.ext.stmts == nil {
+		s.ext.stmts, s.ext.portals = map[string]*preparedStmt{}, map[string]*portal{}
+	}
+	switch typ {
+	case 'S':
+		s.ext.failed = false
+		if err := s.flushDescribes(ctx); err != nil {
+			return err
+		}
+		return s.ready()
+	case 'H':
+		if err := s.flushDescribes(ctx); err != nil {
+			return err
+		}
 		return s.w.Flush()
 	}
-	if typ != 'S' {
-		if !s.extFailed {
-			s.sendError(&clientError{code: "0A000", msg: "the extended query protocol is not supported by shardgate yet; use the simple protocol (pgx: QueryExecModeSimpleProtocol, psql works as is)"})
-			s.extFailed = true
+	if s.ext.failed {
+		return nil
+	}
+	msg, err := pgwire.DecodeFrontend(typ, body)
+	if err != nil {
+		return s.fatal("08P01", err.Error())
+	}
+	if _, isExec := msg.(*pgproto3.Execute); !isExec {
+		if err := s.flushDescribes(ctx); err != nil {
+			return err
+		}
+	}
+	err = s.extMessage(ctx, msg)
+	var ce *clientError
+	if errors.As(err, &ce) {
+		if ce != errRelayed {
+			s.sendError(ce)
+		}
+		s.ext.failed = true
+		if s.tx.open {
+			s.tx.failed = true
 		}
 		return nil
 	}
-	s.extFailed = false
-	return s.ready()
+	return err
+}
+
+func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) error {
+	switch m := msg.(type) {
+	case *pgproto3.Parse:
+		if _, exists := s.ext.stmts[m.Name]; exists && m.Name != "" {
+			return &clientError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
+		}
+		s.ext.stmts[m.Name] = &preparedStmt{sql: m.Query, oids: append([]uint32(nil), m.ParameterOIDs...)}
+		s.w.Send(&pgproto3.ParseComplete{})
+	case *pgproto3.Bind:
+		st, ok := s.ext.stmts[m.PreparedStatement]
+		if !ok {
+			return &clientError{code: "26000", msg: fmt.Sprintf("prepared statement %q does not exist", m.PreparedStatement)}
+		}
+		s.ext.portals[m.DestinationPortal] = &portal{stmt: st, bind: copyBind(m)}
+		s.w.Send(&pgproto3.BindComplete{})
+	case *pgproto3.Describe:
+		if m.ObjectType == 'P' {
+			p, ok := s.ext.portals[m.Name]
+			if !ok {
+				return &clientError{code: "34000", msg: fmt.Sprintf("portal %q does not exist", m.Name)}
+			}
+			p.describe = true
+			return nil
+		}
+		st, ok := s.ext.stmts[m.Name]
+		if !ok {
+			return &clientError{code: "26000", msg: fmt.Sprintf("prepared statement %q does not exist", m.Name)}
+		}
+		return s.describeStatement(ctx, st)
+	case *pgproto3.Execute:
+		p, ok := s.ext.portals[m.Portal]
+		if !ok {
+			return &clientError{code: "34000", msg: fmt.Sprintf("portal %q does not exist", m.Portal)}
+		}
+		w := &work{sql: p.stmt.sql, ext: &extExec{oids: p.stmt.oids, bind: p.bind, describe: p.describe, maxRows: m.MaxRows}}
+		p.describe = false
+		if m.Portal == "" {
+			delete(s.ext.portals, "") // the unnamed portal lasts one Execute here
+		}
+		return s.execute(ctx, w)
+	case *pgproto3.Close:
+		if m.ObjectType == 'S' {
+			delete(s.ext.stmts, m.Name)
+		} else {
+			delete(s.ext.portals, m.Name)
+		}
+		s.w.Send(&pgproto3.CloseComplete{})
+	default:
+		return s.fatal("08P01", fmt.Sprintf("unexpected message %T", msg))
+	}
+	return nil
+}
+
+func copyBind(m *pgproto3.Bind) *pgproto3.Bind {
+	b := &pgproto3.Bind{
+		ParameterFormatCodes: append([]int16(nil), m.ParameterFormatCodes...),
+		ResultFormatCodes:    append([]int16(nil), m.ResultFormatCodes...),
+		Parameters:           make([][]byte, len(m.Parameters)),
+	}
+	for i, p := range m.Parameters {
+		if p != nil {
+			b.Parameters[i] = append([]byte{}, p...) // the message body is reused
+		}
+	}
+	return b
+}
+
+// flushDescribes answers Describe P requests that no Execute followed.
+func (s *session) flushDescribes(ctx context.Context) error {
+	for _, p := range s.ext.portals {
+		if !p.describe {
+			continue
+		}
+		p.describe = false
+		if err := s.describePortal(ctx, p); err != nil {
+			var ce *clientError
+			if errors.As(err, &ce) {
+				if ce != errRelayed {
+					s.sendError(ce)
+				}
+				s.ext.failed = true
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// describeTarget is where Describe runs: the transaction's shard, else
+// the unsharded shard's primary (every shard has the same schema).
+func (s *session) describeTarget(db *topology.DB) router.Target {
+	sh := db.Unsharded
+	if s.tx.shard != nil {
+		sh = s.tx.shard
+	}
+	return router.Target{Shard: sh, Role: router.RolePrimary}
+}
+
+// describeStatement asks a server for a statement's parameter and row
+// descriptions and remembers the parameter types (binary parameters are
+// decoded by them for routing).
+func (s *session) describeStatement(ctx context.Context, st *preparedStmt) error {
+	db, ok := s.srv.store.Current().Database(topology.Postgres, s.dbName)
+	if !ok {
+		return s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
+	}
+	l, err := s.acquire(ctx, db, s.describeTarget(db))
+	if err != nil {
+		return err
+	}
+	c := l.conn
+	name, _, prepared := c.statementName(st.sql, st.oids)
+	c.lastParsed = ""
+	if !prepared {
+		c.w.Send(&pgproto3.Parse{Name: name, Query: st.sql, ParameterOIDs: st.oids})
+		_, c.lastParsed, _ = c.statementName(st.sql, st.oids)
+	}
+	c.w.Send(&pgproto3.Describe{ObjectType: 'S', Name: name})
+	c.w.Send(&pgproto3.Sync{})
+	if err := c.w.Flush(); err != nil {
+		l.release(true)
+		return &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
+	}
+	var result error
+	for {
+		typ, body, err := c.r.ReadRaw()
+		if err != nil {
+			l.release(true)
+			return &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
+		}
+		switch typ {
+		case 't':
+			msg, derr := pgwire.DecodeBackend(typ, body)
+			if derr == nil {
+				st.oids = append([]uint32(nil), msg.(*pgproto3.ParameterDescription).ParameterOIDs...)
+			}
+			s.w.WriteRaw(typ, body)
+		case 'T', 'n', 'N':
+			s.w.WriteRaw(typ, body)
+		case 'E':
+			c.failed()
+			s.w.WriteRaw(typ, body)
+			result = errRelayed
+		case 'Z':
+			l.release(len(body) != 1 || (!s.tx.open && body[0] != 'I'))
+			return result
+		}
+	}
+}
+
+// describePortal answers a Describe P that no Execute followed: the
+// statement's row description with the portal's formats, from a server.
+func (s *session) describePortal(ctx context.Context, p *portal) error {
+	db, ok := s.srv.store.Current().Database(topology.Postgres, s.dbName)
+	if !ok {
+		return s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
+	}
+	l, err := s.acquire(ctx, db, s.describeTarget(db))
+	if err != nil {
+		return err
+	}
+	c := l.conn
+	e := &extExec{oids: p.stmt.oids, bind: p.bind}
+	name, key, prepared := c.statementName(p.stmt.sql, e.oids)
+	c.lastParsed = ""
+	if !prepared {
+		c.w.Send(&pgproto3.Parse{Name: name, Query: p.stmt.sql, ParameterOIDs: e.oids})
+		c.lastParsed = key
+	}
+	b := *p.bind
+	b.PreparedStatement = name
+	c.w.Send(&b)
+	c.w.Send(&pgproto3.Describe{ObjectType: 'P'})
+	c.w.Send(&pgproto3.Sync{})
+	if err := c.w.Flush(); err != nil {
+		l.release(true)
+		return &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
+	}
+	var result error
+	for {
+		typ, body, err := c.r.ReadRaw()
+		if err != nil {
+			l.release(true)
+			return &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
+		}
+		switch typ {
+		case 'T', 'n', 'N':
+			s.w.WriteRaw(typ, body)
+		case 'E':
+			c.failed()
+			s.w.WriteRaw(typ, body)
+			result = errRelayed
+		case 'Z':
+			l.release(len(body) != 1 || (!s.tx.open && body[0] != 'I'))
+			return result
+		}
+	}
 }

@@ -61,7 +61,7 @@ func (s *session) finishTx(sql string, commit bool) error {
 		}
 		return s.complete("ROLLBACK")
 	}
-	status, err := s.relay(s.tx.conn, sql)
+	status, err := s.relay(s.tx.conn, &work{sql: sql}, router.Target{})
 	_, lost := err.(*backendError)
 	if !commit || status != 'I' || err != nil {
 		s.settings = s.tx.savedSettings // the SETs of a rolled back transaction are undone
@@ -78,13 +78,13 @@ func (s *session) finishTx(sql string, commit bool) error {
 func (s *session) inTx(ctx context.Context, db *topology.DB, sql, tag string) error {
 	switch {
 	case s.tx.conn != nil:
-		return s.single(ctx, db, router.Target{Shard: s.tx.shard, Role: router.RolePrimary}, sql)
+		return s.single(ctx, db, router.Target{Shard: s.tx.shard, Role: router.RolePrimary}, &work{sql: sql})
 	case s.tx.open:
 		s.tx.deferred = append(s.tx.deferred, sql)
 		return s.complete(tag)
 	}
 	// Outside a transaction PostgreSQL refuses SAVEPOINT; let a server say so.
-	return s.single(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}, sql)
+	return s.single(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}, &work{sql: sql})
 }
 
 // set records a session setting so every backend connection the session
@@ -106,7 +106,7 @@ func (s *session) set(ctx context.Context, db *topology.DB, plan *router.Plan, s
 	if err != nil {
 		return err
 	}
-	status, err := s.relay(l.conn, sql)
+	status, err := s.relay(l.conn, &work{sql: sql}, router.Target{})
 	_, lost := err.(*backendError)
 	name := st.Object
 	if err == nil {

@@ -42,7 +42,7 @@ func mergeType(oid uint32) merge.Type {
 }
 
 // merged combines the shards' rows per the plan's merge spec.
-func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool) error {
+func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool, w *work) error {
 	// Every shard answers the same columns; the first RowDescription
 	// describes them (an error instead ends the statement).
 	var desc *pgproto3.RowDescription
@@ -85,7 +85,16 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool)
 		return &clientError{code: "0A000", msg: err.Error()}
 	}
 	out := clientDescription(desc, plan.Merge)
-	s.w.Send(out)
+	var formats []int16
+	if w.ext != nil {
+		formats = w.ext.bind.ResultFormatCodes
+		for i := range out.Fields {
+			out.Fields[i].Format = formatOf(formats, i)
+		}
+	}
+	if w.ext == nil || w.ext.describe {
+		s.w.Send(out)
+	}
 	var n int64
 	var row pgproto3.DataRow
 	for {
@@ -109,6 +118,10 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool)
 				code = "54000"
 			}
 			return &clientError{code: code, msg: err.Error()}
+		}
+		if err := encodeRow(r, out, formats); err != nil {
+			drainAll(sources, broken)
+			return &clientError{code: "0A000", msg: "binary result format: " + err.Error()}
 		}
 		row.Values = r
 		s.w.Send(&row)
@@ -165,6 +178,7 @@ func (r *shardRows) describe() (*pgproto3.RowDescription, *pgproto3.ErrorRespons
 			return msg.(*pgproto3.RowDescription), nil, nil
 		case 'E':
 			r.done = true
+			r.c.failed()
 			msg, err := pgwire.DecodeBackend(typ, body)
 			if err != nil {
 				return nil, nil, &backendError{r.c.addr, err}
@@ -239,4 +253,23 @@ func drainAll(srcs []*shardRows, broken []bool) {
 			broken[i] = true
 		}
 	}
+}
+
+// encodeRow turns the text values of a merged row into the formats the
+// client asked for.
+func encodeRow(r merge.Row, d *pgproto3.RowDescription, formats []int16) error {
+	if len(formats) == 0 {
+		return nil
+	}
+	for i, v := range r {
+		if v == nil || formatOf(formats, i) == 0 || i >= len(d.Fields) {
+			continue
+		}
+		b, err := textToBinary(d.Fields[i].DataTypeOID, v)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", d.Fields[i].Name, err)
+		}
+		r[i] = b
+	}
+	return nil
 }

@@ -32,9 +32,8 @@ type session struct {
 	// settings are the client's session SETs: variable -> SET statement.
 	settings map[string]string
 
-	tx txState
-	// extFailed: an extended-protocol error was sent; skip until Sync.
-	extFailed bool
+	tx  txState
+	ext extState // extended protocol: statements and portals
 	// running is the backend work a CancelRequest should interrupt.
 	running runningSet
 }
@@ -149,18 +148,24 @@ func (s *session) ready() error {
 	return s.w.Flush()
 }
 
-// statement routes and runs one statement. A *clientError is reported to
-// the client and the session goes on; any other error ends the session.
+// statement routes and runs one statement of the simple protocol. A
+// *clientError is reported to the client and the session goes on; any
+// other error ends the session.
 func (s *session) statement(ctx context.Context, sql string) error {
+	return s.execute(ctx, &work{sql: sql})
+}
+
+// execute routes and runs one statement, from either protocol.
+func (s *session) execute(ctx context.Context, w *work) error {
 	snap := s.srv.store.Current()
 	db, ok := snap.Database(topology.Postgres, s.dbName)
 	if !ok {
 		return s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
 	}
-	if s.tx.open && s.tx.failed && !isTxEnd(sql) {
+	if s.tx.open && s.tx.failed && !isTxEnd(w.sql) {
 		return &clientError{code: "25P02", msg: "current transaction is aborted, commands ignored until end of transaction block"}
 	}
-	plan, err := s.srv.router.Route(router.Request{DB: db, SQL: sql,
+	plan, err := s.srv.router.Route(router.Request{DB: db, SQL: w.sql, Params: w.routeParams(),
 		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.shard}})
 	if err != nil {
 		return classify(err)
@@ -170,11 +175,11 @@ func (s *session) statement(ctx context.Context, sql string) error {
 	}
 	switch plan.Route {
 	case router.RouteLocal:
-		return s.local(ctx, db, plan, sql)
+		return s.local(ctx, db, plan, w.sql)
 	case router.RouteSingle:
-		return s.single(ctx, db, plan.Targets[0], sql)
+		return s.single(ctx, db, plan.Targets[0], w)
 	}
-	return s.multi(ctx, db, plan, sql)
+	return s.multi(ctx, db, plan, w)
 }
 
 func isTxEnd(sql string) bool {

@@ -1,0 +1,120 @@
+package pgserver
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgx in its default mode: extended protocol, cached prepared statements,
+// binary parameters and results, batches (pipelining).
+func TestProxyExtendedProtocol(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, f.dsn("app", "app-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+
+	for id := int64(1); id <= 40; id++ {
+		if _, err := conn.Exec(ctx, "INSERT INTO users (id, name, country) VALUES ($1, $2, $3)",
+			id, fmt.Sprintf("user%d", id), []string{"DE", "FR", "NL"}[id%3]); err != nil {
+			t.Fatalf("insert %d: %v", id, err)
+		}
+	}
+	// A parameterized multi-row INSERT split over both shards.
+	a, b := int64(41), int64(42)
+	for f.shardOf(b) == f.shardOf(a) {
+		b++
+	}
+	tag, err := conn.Exec(ctx, "INSERT INTO users (id, name) VALUES ($1, $2), ($3, $4)", a, "a", b, "b")
+	if err != nil || tag.RowsAffected() != 2 {
+		t.Fatalf("split insert: %v %v", tag, err)
+	}
+	for shard := range 2 {
+		rows, _ := f.direct(t, shard).Query(ctx, "SELECT id FROM users")
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if f.shardOf(id) != shard {
+				t.Errorf("user %d on shard %d, hashes to %d", id, shard, f.shardOf(id))
+			}
+		}
+	}
+	if err := f.cluster.WaitReplicated(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	var name string
+	if err := conn.QueryRow(ctx, "SELECT name FROM users WHERE id = $1", int64(7)).Scan(&name); err != nil || name != "user7" {
+		t.Errorf("point read with a binary parameter: %q %v", name, err)
+	}
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil || n != 42 {
+		t.Errorf("count(*) = %d %v", n, err)
+	}
+	rows, _ := conn.Query(ctx, "SELECT id, name FROM users WHERE id <= $1 ORDER BY id DESC LIMIT $2", int64(40), int64(3))
+	type u struct {
+		ID   int64
+		Name string
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[u])
+	if err != nil || fmt.Sprint(got) != "[{40 user40} {39 user39} {38 user38}]" {
+		t.Errorf("merged ORDER BY/LIMIT in binary: %v %v", got, err)
+	}
+	var avg float64
+	if err := conn.QueryRow(ctx, "SELECT avg(id) FROM users WHERE id <= 40").Scan(&avg); err != nil || avg != 20.5 {
+		t.Errorf("avg as binary numeric: %v %v", avg, err)
+	}
+
+	// A batch is pipelined: several statements, one round trip.
+	batch := &pgx.Batch{}
+	batch.Queue("UPDATE users SET name = $1 WHERE id = $2", "renamed", int64(5))
+	batch.Queue("SELECT name FROM users WHERE id = $1", int64(5))
+	batch.Queue("SELECT count(*) FROM users WHERE country = $1", "DE")
+	br := conn.SendBatch(ctx, batch)
+	if tag, err := br.Exec(); err != nil || tag.RowsAffected() != 1 {
+		t.Errorf("batch update: %v %v", tag, err)
+	}
+	var ignored string
+	if err := br.QueryRow().Scan(&ignored); err != nil {
+		t.Errorf("batch select: %v", err)
+	}
+	var de int64
+	if err := br.QueryRow().Scan(&de); err != nil || de != 13 { // ids 3, 6, ... 39
+		t.Errorf("batch scatter count: %d %v", de, err)
+	}
+	if err := br.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Transactions with parameters stay on one shard.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE users SET name = $1 WHERE id = $2", "in-tx", int64(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, "SELECT name FROM users WHERE id = $1", int64(1)).Scan(&name); err != nil || name != "in-tx" {
+		t.Errorf("read own write: %q %v", name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Errors in the extended protocol: reported, and the session goes on.
+	if _, err := conn.Exec(ctx, "SELECT * FROM nosuchtable WHERE id = $1", 1); pgCode(err) != "42P01" {
+		t.Errorf("unknown table: %v", err)
+	}
+	if _, err := conn.Exec(ctx, "SELEC $1", 1); pgCode(err) != "42601" {
+		t.Errorf("syntax error: %v", err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT name FROM users WHERE id = $1", int64(2)).Scan(&name); err != nil {
+		t.Errorf("session unusable after errors: %v", err)
+	}
+}

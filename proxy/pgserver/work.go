@@ -1,0 +1,159 @@
+package pgserver
+
+import (
+	"encoding/binary"
+	"strconv"
+
+	"github.com/jackc/pgproto3/v2"
+
+	"github.com/shardgate/shardgate/router"
+)
+
+// work is one statement to execute: its text, and for the extended
+// protocol the bound portal.
+type work struct {
+	sql string
+	ext *extExec // nil for the simple protocol
+}
+
+// extExec is an Execute of a bound portal.
+type extExec struct {
+	oids     []uint32 // parameter types (declared at Parse or learned by Describe)
+	bind     *pgproto3.Bind
+	describe bool // the client asked for the portal's RowDescription
+	maxRows  uint32
+}
+
+// Parameter type OIDs routing decodes in binary format.
+const (
+	oidText    = 25
+	oidVarchar = 1043
+	oidUUID    = 2950
+)
+
+// routeParams decodes the bound parameters as far as routing needs.
+func (w *work) routeParams() []router.Param {
+	if w.ext == nil {
+		return nil
+	}
+	b := w.ext.bind
+	out := make([]router.Param, len(b.Parameters))
+	for i, v := range b.Parameters {
+		var oid uint32
+		if i < len(w.ext.oids) {
+			oid = w.ext.oids[i]
+		}
+		out[i] = decodeParam(v, formatOf(b.ParameterFormatCodes, i), oid)
+	}
+	return out
+}
+
+func formatOf(codes []int16, i int) int16 {
+	switch {
+	case len(codes) == 0:
+		return 0
+	case len(codes) == 1:
+		return codes[0]
+	case i < len(codes):
+		return codes[i]
+	}
+	return 0
+}
+
+// decodeParam reads one parameter: text as is, binary integers by their
+// width, other binary values as raw bytes (a 16-byte uuid).
+func decodeParam(v []byte, format int16, oid uint32) router.Param {
+	switch {
+	case v == nil:
+		return router.Param{Kind: router.ParamNull}
+	case format == 0:
+		return router.Param{Kind: router.ParamText, Text: string(v)}
+	}
+	switch oid {
+	case oidInt2:
+		if len(v) == 2 {
+			return router.Param{Kind: router.ParamInt, Int: int64(int16(binary.BigEndian.Uint16(v)))}
+		}
+	case oidInt4:
+		if len(v) == 4 {
+			return router.Param{Kind: router.ParamInt, Int: int64(int32(binary.BigEndian.Uint32(v)))}
+		}
+	case oidInt8:
+		if len(v) == 8 {
+			return router.Param{Kind: router.ParamInt, Int: int64(binary.BigEndian.Uint64(v))}
+		}
+	case oidText, oidVarchar:
+		return router.Param{Kind: router.ParamText, Text: string(v)}
+	}
+	return router.Param{Kind: router.ParamBytes, Bytes: v}
+}
+
+// send queues Parse (unless the connection has the statement), Bind,
+// Describe, Execute and Sync for one target. params, when not nil, picks
+// and orders the client's parameters for a rewritten text. For a merge
+// the shard answers in text with its row description, whatever formats
+// the client asked for: the merge works on text and encodes at the end.
+func (e *extExec) send(c *backendConn, text string, params []int, merge bool) {
+	oids := e.oids
+	b := *e.bind
+	if params != nil {
+		oids = make([]uint32, len(params))
+		b.Parameters = make([][]byte, len(params))
+		b.ParameterFormatCodes = make([]int16, len(params))
+		for i, p := range params {
+			if p-1 < len(e.oids) {
+				oids[i] = e.oids[p-1]
+			}
+			if p-1 < len(e.bind.Parameters) {
+				b.Parameters[i] = e.bind.Parameters[p-1]
+			}
+			b.ParameterFormatCodes[i] = formatOf(e.bind.ParameterFormatCodes, p-1)
+		}
+	}
+	name, key, ok := c.statementName(text, oids)
+	c.lastParsed = ""
+	if !ok {
+		c.w.Send(&pgproto3.Parse{Name: name, Query: text, ParameterOIDs: oids})
+		c.lastParsed = key
+	}
+	b.DestinationPortal, b.PreparedStatement = "", name
+	if merge {
+		b.ResultFormatCodes = nil
+	}
+	c.w.Send(&b)
+	if merge || e.describe {
+		c.w.Send(&pgproto3.Describe{ObjectType: 'P'})
+	}
+	c.w.Send(&pgproto3.Execute{MaxRows: e.maxRows})
+	c.w.Send(&pgproto3.Sync{})
+}
+
+// statementName returns the connection's name for a statement text (and
+// parameter types), and whether it is already prepared there. Names are
+// per connection, so a client's statements survive transaction pooling:
+// whichever connection runs them prepares them once.
+func (c *backendConn) statementName(text string, oids []uint32) (name, key string, ok bool) {
+	key = text
+	for _, o := range oids {
+		key += "\x00" + strconv.FormatUint(uint64(o), 10)
+	}
+	if name, ok := c.prepared[key]; ok {
+		return name, key, true
+	}
+	if c.prepared == nil {
+		c.prepared = map[string]string{}
+	}
+	c.nextStmt++
+	name = "sg" + strconv.Itoa(c.nextStmt)
+	c.prepared[key] = name
+	return name, key, false
+}
+
+// failed forgets a statement whose Parse may have failed, so it is parsed
+// again (under a new name) next time.
+func (c *backendConn) failed() {
+	if c.lastParsed != "" {
+		delete(c.prepared, c.lastParsed)
+		c.lastParsed = ""
+	}
+}
