@@ -362,12 +362,23 @@ func (c *planner) copy() (*Plan, error) {
 		p.Merge = nil
 		return p, nil
 	}
-	loc, err := c.locate()
+	src := c
+	if len(c.st.Subqueries) == 1 {
+		// COPY (query) TO STDOUT: the query is the whole result.
+		sub := *c
+		sub.st = c.st.Subqueries[0]
+		src = &sub
+	}
+	loc, err := src.locate()
 	if err != nil {
 		return nil, err
 	}
 	if loc.reference {
 		return c.anyShard(RoleReplica, "COPY of a reference table: any one shard"), nil
+	}
+	if sel := src.st.Select; sel != nil && loc.shards.count() != 1 && (len(sel.OrderBy) > 0 || sel.Limit != nil ||
+		sel.Offset != nil || sel.Distinct || len(sel.GroupBy) > 0 || hasAggregate(sel) || sel.Compound != "") {
+		return nil, fmt.Errorf("%w: COPY (query) TO STDOUT of a query whose shards' rows would need merging (ORDER BY, LIMIT, aggregates, DISTINCT); use SELECT", ErrUnsupported)
 	}
 	shards := loc.shards.shards(c.db)
 	p := &Plan{Statement: c.st, Route: RouteSingle, Reason: reasonFor(loc, len(shards), len(c.db.Shards))}
@@ -450,4 +461,13 @@ func shardNames(d *topology.DB) string {
 		names[i] = s.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+func hasAggregate(sel *Select) bool {
+	for _, it := range sel.Items {
+		if it.Agg != AggNone || it.ContainsAgg {
+			return true
+		}
+	}
+	return false
 }

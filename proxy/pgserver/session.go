@@ -94,6 +94,8 @@ func (s *session) run(ctx context.Context) error {
 			if err := s.simpleQuery(ctx, msg.(*pgproto3.Query).String); err != nil {
 				return err
 			}
+		case 'd', 'c', 'f':
+			// COPY data after the COPY failed: dropped, as PostgreSQL does.
 		case 'P', 'B', 'D', 'E', 'C', 'H', 'S':
 			if err := s.extended(ctx, typ, body); err != nil {
 				return err
@@ -171,7 +173,7 @@ func (s *session) execute(ctx context.Context, w *work) error {
 		return classify(err)
 	}
 	if plan.Statement.Kind == router.KindCopy && plan.Statement.CopyFrom && len(plan.Targets) > 1 {
-		return &clientError{code: "0A000", msg: "COPY FROM STDIN into a sharded table is not split by key yet; use INSERT, or COPY into one shard with a /* shard=... */ hint"}
+		return s.copySplit(ctx, db, plan, w.sql)
 	}
 	switch plan.Route {
 	case router.RouteLocal:

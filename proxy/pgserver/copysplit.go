@@ -1,0 +1,330 @@
+package pgserver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgproto3/v2"
+
+	"github.com/shardgate/shardgate/proxy/pgwire"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/router/sqltext"
+	"github.com/shardgate/shardgate/topology"
+)
+
+// copySplit runs COPY t FROM STDIN for a sharded table: the client's rows
+// are split by their key and streamed to the COPY of the shard that owns
+// each row. Every shard's COPY runs in its own transaction, committed only
+// when all shards accepted their rows (a failure on one rolls all back;
+// a crash between the commits is the one window where some shards keep
+// their rows and others not: there is no two-phase commit yet).
+func (s *session) copySplit(ctx context.Context, db *topology.DB, plan *router.Plan, sql string) error {
+	if s.tx.open {
+		return &clientError{code: "0A000", msg: "COPY into a sharded table inside a transaction would span shards; run it outside the transaction"}
+	}
+	t, ok := db.Table(plan.Statement.Object)
+	if !ok || t.Kind != topology.Sharded {
+		return &clientError{code: "0A000", msg: "COPY FROM STDIN to several shards is only supported for sharded tables"}
+	}
+	opts, err := parseCopy(sql)
+	if err != nil {
+		return &clientError{code: "0A000", msg: err.Error()}
+	}
+	leases := make([]*lease, len(db.Shards))
+	defer func() {
+		for _, l := range leases {
+			if l != nil {
+				l.release(true) // a COPY connection ends in an unknown state: never reuse
+			}
+		}
+	}()
+	for i, sh := range db.Shards {
+		l, err := s.acquire(ctx, db, router.Target{Shard: sh, Role: router.RolePrimary})
+		if err != nil {
+			return err
+		}
+		leases[i] = l
+	}
+	if opts.columns == nil {
+		cols, err := tableColumns(leases[0].conn, t.Name)
+		if err != nil {
+			return classify(err)
+		}
+		opts.columns = cols
+	}
+	key := -1
+	for i, c := range opts.columns {
+		if strings.EqualFold(c, t.Key) {
+			key = i
+		}
+	}
+	if key < 0 {
+		return &clientError{code: "0A000", msg: fmt.Sprintf("COPY into sharded table %s must include its key column %s", t.Name, t.Key)}
+	}
+	var copyIn []byte
+	for _, l := range leases {
+		if err := l.conn.simple("BEGIN"); err != nil {
+			return classify(err)
+		}
+		body, err := startCopy(l.conn, sql)
+		if err != nil {
+			return classify(err)
+		}
+		copyIn = body
+	}
+	s.w.WriteRaw('G', copyIn)
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	sp := &rowSplitter{opts: opts, key: key, keyType: t.KeyType, db: db, out: make([][]byte, len(db.Shards))}
+	clientErr := s.pumpCopy(leases, sp)
+	return s.finishCopy(leases, clientErr)
+}
+
+// pumpCopy reads the client's CopyData and forwards each row to its shard.
+func (s *session) pumpCopy(leases []*lease, sp *rowSplitter) error {
+	send := func(i int, force bool) error {
+		if len(sp.out[i]) == 0 || (!force && len(sp.out[i]) < flushEvery) {
+			return nil
+		}
+		c := leases[i].conn
+		c.w.WriteRaw('d', sp.out[i])
+		sp.out[i] = sp.out[i][:0]
+		return c.w.Flush()
+	}
+	for {
+		typ, body, err := s.r.ReadRaw()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case 'd':
+			if err := sp.feed(body); err != nil {
+				return &clientError{code: "22P04", msg: err.Error()}
+			}
+			for i := range sp.out {
+				if err := send(i, false); err != nil {
+					return &backendError{leases[i].conn.addr, err}
+				}
+			}
+		case 'c':
+			if err := sp.end(); err != nil {
+				return &clientError{code: "22P04", msg: err.Error()}
+			}
+			for i := range sp.out {
+				if err := send(i, true); err != nil {
+					return &backendError{leases[i].conn.addr, err}
+				}
+			}
+			return nil
+		case 'f':
+			return &clientError{code: "57014", msg: "COPY from stdin failed: " + string(trimNul(body))}
+		case 'H', 'S':
+		default:
+			return s.fatal("08P01", fmt.Sprintf("unexpected message %q during COPY", typ))
+		}
+	}
+}
+
+// finishCopy ends every shard's COPY and commits them all, or rolls them
+// all back when the client or any shard failed.
+func (s *session) finishCopy(leases []*lease, clientErr error) error {
+	var firstErr error = clientErr
+	var total int64
+	for _, l := range leases {
+		c := l.conn
+		if clientErr != nil {
+			c.w.Send(&pgproto3.CopyFail{Message: "shardgate: COPY aborted"})
+		} else {
+			c.w.Send(&pgproto3.CopyDone{})
+		}
+		if err := c.w.Flush(); err != nil && firstErr == nil {
+			firstErr = &backendError{c.addr, err}
+			continue
+		}
+		tag, err := readCopyResult(c)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		var t commandTag
+		t.add(tag, true, true)
+		total += t.count
+	}
+	end := "COMMIT"
+	if firstErr != nil {
+		end = "ROLLBACK"
+	}
+	for _, l := range leases {
+		if err := l.conn.simple(end); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return classify(firstErr)
+	}
+	return s.complete(fmt.Sprintf("COPY %d", total))
+}
+
+// startCopy sends the COPY statement and waits for CopyInResponse.
+func startCopy(c *backendConn, sql string) ([]byte, error) {
+	c.w.Send(&pgproto3.Query{String: sql})
+	if err := c.w.Flush(); err != nil {
+		return nil, &backendError{c.addr, err}
+	}
+	for {
+		typ, body, err := c.r.ReadRaw()
+		if err != nil {
+			return nil, &backendError{c.addr, err}
+		}
+		switch typ {
+		case 'G':
+			return append([]byte(nil), body...), nil
+		case 'E':
+			msg, derr := pgwire.DecodeBackend(typ, body)
+			if derr != nil {
+				return nil, derr
+			}
+			err := pgwire.NewPgError(msg.(*pgproto3.ErrorResponse))
+			for typ != 'Z' { // finish the exchange
+				if typ, _, derr = c.r.ReadRaw(); derr != nil {
+					return nil, &backendError{c.addr, derr}
+				}
+			}
+			return nil, err
+		}
+	}
+}
+
+// readCopyResult reads a shard's answer to the end of COPY data.
+func readCopyResult(c *backendConn) (string, error) {
+	var tag string
+	var result error
+	for {
+		typ, body, err := c.r.ReadRaw()
+		if err != nil {
+			return "", &backendError{c.addr, err}
+		}
+		switch typ {
+		case 'C':
+			tag = string(trimNul(body))
+		case 'E':
+			if msg, derr := pgwire.DecodeBackend(typ, body); derr == nil && result == nil {
+				result = pgwire.NewPgError(msg.(*pgproto3.ErrorResponse))
+			}
+		case 'Z':
+			return tag, result
+		}
+	}
+}
+
+// tableColumns lists a table's columns in order, for a COPY without a
+// column list.
+func tableColumns(c *backendConn, table string) ([]string, error) {
+	q := "SELECT attname FROM pg_attribute WHERE attrelid = " + quoteLiteral(table) +
+		"::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+	c.w.Send(&pgproto3.Query{String: q})
+	if err := c.w.Flush(); err != nil {
+		return nil, &backendError{c.addr, err}
+	}
+	var cols []string
+	var result error
+	for {
+		typ, body, err := c.r.ReadRaw()
+		if err != nil {
+			return nil, &backendError{c.addr, err}
+		}
+		switch typ {
+		case 'D':
+			msg, derr := pgwire.DecodeBackend(typ, body)
+			if derr == nil && len(msg.(*pgproto3.DataRow).Values) == 1 {
+				cols = append(cols, string(msg.(*pgproto3.DataRow).Values[0]))
+			}
+		case 'E':
+			if msg, derr := pgwire.DecodeBackend(typ, body); derr == nil {
+				result = pgwire.NewPgError(msg.(*pgproto3.ErrorResponse))
+			}
+		case 'Z':
+			return cols, result
+		}
+	}
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// copyOptions is what splitting needs of a COPY statement.
+type copyOptions struct {
+	columns []string // nil: all, in table order
+	csv     bool
+	header  bool
+	delim   byte
+	quote   byte
+}
+
+// parseCopy reads the column list and format options of
+// COPY t [(cols)] FROM STDIN [WITH] (options) or the old option syntax.
+func parseCopy(sql string) (copyOptions, error) {
+	o := copyOptions{delim: '\t', quote: '"'}
+	toks, err := sqltext.Tokens(sqltext.Postgres, sql)
+	if err != nil {
+		return o, err
+	}
+	var words []string // significant tokens
+	for _, t := range toks {
+		if t.Kind != sqltext.TokSpace && t.Kind != sqltext.TokComment {
+			words = append(words, t.Text(sql))
+		}
+	}
+	i := 0
+	for i < len(words) && !strings.EqualFold(words[i], "FROM") {
+		if words[i] == "(" && o.columns == nil {
+			o.columns = []string{}
+			for i++; i < len(words) && words[i] != ")"; i++ {
+				if words[i] != "," {
+					o.columns = append(o.columns, unquoteIdent(words[i]))
+				}
+			}
+		}
+		i++
+	}
+	delimSet := false
+	for ; i < len(words); i++ {
+		w := strings.ToUpper(words[i])
+		next := ""
+		if i+1 < len(words) {
+			next = words[i+1]
+		}
+		switch w {
+		case "CSV":
+			o.csv = true
+		case "FORMAT":
+			switch strings.ToLower(strings.Trim(next, "'")) {
+			case "csv":
+				o.csv = true
+			case "binary":
+				return o, fmt.Errorf("COPY ... (FORMAT binary) into a sharded table is not supported; use text or csv")
+			}
+		case "HEADER":
+			o.header = !strings.EqualFold(next, "false") && !strings.EqualFold(next, "off") && next != "0"
+		case "DELIMITER":
+			if v := strings.Trim(next, "'"); len(v) == 1 {
+				o.delim, delimSet = v[0], true
+			}
+		case "QUOTE":
+			if v := strings.Trim(next, "'"); len(v) == 1 {
+				o.quote = v[0]
+			}
+		}
+	}
+	if o.csv && !delimSet {
+		o.delim = ','
+	}
+	return o, nil
+}
+
+func unquoteIdent(s string) string {
+	if len(s) >= 2 && s[0] == '"' {
+		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
+	}
+	return strings.ToLower(s)
+}
