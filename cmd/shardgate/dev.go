@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/shardgate/shardgate/proxy/pgserver"
 	"github.com/shardgate/shardgate/topology"
 	"github.com/shardgate/shardgate/topology/localcluster"
 )
@@ -71,10 +73,60 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "dev: %v\n", err)
 		return 1
 	}
+	if err := createExampleTables(ctx, clusters); err != nil {
+		fmt.Fprintf(errOut, "dev: %v\n", err)
+		return 1
+	}
 	printDev(out, clusters, *configOut)
+
+	// The proxy in front, for the PostgreSQL database (MySQL comes later).
+	proxyDone := make(chan error, 1)
+	proxyDone <- nil
+	if cfg.Listen.Postgres != "" {
+		store, err := topology.NewStore(*configOut)
+		if err != nil {
+			fmt.Fprintf(errOut, "dev: %v\n", err)
+			return 1
+		}
+		ln, err := net.Listen("tcp", cfg.Listen.Postgres)
+		if err != nil {
+			fmt.Fprintf(errOut, "dev: proxy: %v (pick another address with -postgres-listen)\n", err)
+			return 1
+		}
+		<-proxyDone
+		srv := pgserver.New(store, pgserver.Options{})
+		go func() { proxyDone <- srv.Serve(ctx, ln) }()
+		fmt.Fprintf(out, "\nshardgate proxy (PostgreSQL) on %s:\n  psql 'postgres://app:app-secret@%s/%s'\n", ln.Addr(), ln.Addr(), *dbName)
+	}
+	fmt.Fprintln(out, "\nCtrl-C stops the proxy and every server and removes their data.")
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nstopping ...")
+	if err := <-proxyDone; err != nil {
+		fmt.Fprintf(errOut, "dev: proxy: %v\n", err)
+	}
 	return 0
+}
+
+// exampleSchema is created on every shard so the printed DSNs work at
+// once; the tables match the topology dev writes.
+var exampleSchema = map[localcluster.Kind]string{
+	localcluster.KindPostgres: `CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, name text, email text);
+CREATE TABLE IF NOT EXISTS orders (id bigint, user_id bigint, total numeric(12,2), created_at timestamptz DEFAULT now(), PRIMARY KEY (user_id, id));
+CREATE TABLE IF NOT EXISTS countries (code text PRIMARY KEY, name text)`,
+	localcluster.KindMySQL: `CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, name varchar(200), email varchar(200));
+CREATE TABLE IF NOT EXISTS orders (id bigint, user_id bigint, total decimal(12,2), created_at timestamp DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (user_id, id));
+CREATE TABLE IF NOT EXISTS countries (code varchar(8) PRIMARY KEY, name varchar(200))`,
+}
+
+func createExampleTables(ctx context.Context, clusters []*localcluster.Cluster) error {
+	for _, c := range clusters {
+		for _, sh := range c.Shards {
+			if err := c.Exec(ctx, sh.Primary, exampleSchema[c.Kind]); err != nil {
+				return fmt.Errorf("create example tables on %s: %w", sh.Primary, err)
+			}
+		}
+	}
+	return nil
 }
 
 func startClusters(ctx context.Context, kinds []localcluster.Kind, o localcluster.Options) ([]*localcluster.Cluster, error) {
@@ -159,7 +211,6 @@ func printDev(out io.Writer, clusters []*localcluster.Cluster, configPath string
 		}
 	}
 	fmt.Fprintf(out, "\ntopology: %s (check it: shardgate check %s)\n", configPath, configPath)
-	fmt.Fprintln(out, "Ctrl-C stops every server and removes their data.")
 }
 
 func connectHint(c *localcluster.Cluster, n *localcluster.Node) string {

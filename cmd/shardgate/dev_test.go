@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/shardgate/shardgate/topology"
 )
 
@@ -43,12 +45,14 @@ func TestDevStartsClusterAndWritesTopology(t *testing.T) {
 	defer cancel()
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
+	proxyAddr := freeAddr(t)
 	go func() {
-		done <- run(ctx, []string{"dev", "-only", "postgres", "-shards", "2", "-replicas", "1", "-config-out", cfgPath}, &out, &errOut)
+		done <- run(ctx, []string{"dev", "-only", "postgres", "-shards", "2", "-replicas", "1", "-config-out", cfgPath,
+			"-postgres-listen", proxyAddr}, &out, &errOut)
 	}()
 
 	deadline := time.Now().Add(3 * time.Minute)
-	for !strings.Contains(out.String(), "Ctrl-C") {
+	for !strings.Contains(out.String(), "Ctrl-C stops") {
 		select {
 		case code := <-done:
 			t.Fatalf("dev exited %d early:\n%s\n%s", code, out.String(), errOut.String())
@@ -77,6 +81,24 @@ func TestDevStartsClusterAndWritesTopology(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The printed DSN works through the proxy, on the example tables.
+	dsn := "postgres://app:app-secret@" + proxyAddr + "/shop"
+	if !strings.Contains(out.String(), dsn) {
+		t.Errorf("dev did not print the proxy DSN %s:\n%s", dsn, out.String())
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO users (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')"); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := conn.QueryRow(ctx, "/* role=primary */ SELECT count(*) FROM users").Scan(&n); err != nil || n != 3 {
+		t.Errorf("count through the dev proxy = %d, %v", n, err)
+	}
+	conn.Close(ctx)
+
 	cancel()
 	select {
 	case code := <-done:
@@ -102,4 +124,13 @@ func portOpen(addr string) bool {
 	}
 	c.Close()
 	return true
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

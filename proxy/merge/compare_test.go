@@ -180,8 +180,9 @@ func TestPostgresFloat(t *testing.T) {
 // sum64 adds at run time (constant arithmetic in Go is exact).
 func sum64(a, b float64) float64 { return a + b }
 
-// FuzzCompare: Compare never panics, is antisymmetric and reflexive, and
-// agrees with math/big and strconv where those can judge.
+// FuzzCompare: Compare never panics, is antisymmetric and reflexive,
+// agrees with math/big and strconv where those can judge, and with the
+// grouping keys' notion of equality.
 func FuzzCompare(f *testing.F) {
 	seeds := []string{"0", "-0", "1", "-1.5", "2e1", "NaN", "Infinity", "-Infinity", "t", "18446744073709551616", ".5", "1e-3", "00012", "+3"}
 	for _, a := range seeds {
@@ -207,6 +208,16 @@ func FuzzCompare(f *testing.F) {
 			}
 			if aa, _ := Compare(typ, []byte(a), []byte(a)); aa != 0 {
 				t.Fatalf("%s: Compare(%q, itself) = %d", typ, a, aa)
+			}
+			// Grouping and DISTINCT keys are equal exactly when Compare
+			// says the values are.
+			ka, err1 := appendKeyValue(nil, typ, []byte(a))
+			kb, err2 := appendKeyValue(nil, typ, []byte(b))
+			if err1 != nil || err2 != nil {
+				t.Fatalf("%s: key of a comparable value: %v %v", typ, err1, err2)
+			}
+			if (string(ka) == string(kb)) != (ab == 0) {
+				t.Fatalf("%s: %q and %q compare %d but keys equal = %v", typ, a, b, ab, string(ka) == string(kb))
 			}
 			if want, ok := reference(typ, a, b); ok && want != ab {
 				t.Fatalf("%s: Compare(%q, %q) = %d, reference says %d", typ, a, b, ab, want)

@@ -230,8 +230,6 @@ func setUnscaled(z *big.Int, d *decView) int {
 	return scale
 }
 
-var bigTen = big.NewInt(10)
-
 // mulPow10 multiplies z by 10^n.
 func mulPow10(z *big.Int, n int) {
 	if n <= 0 {
@@ -245,7 +243,7 @@ func mulPow10(z *big.Int, n int) {
 		z.Mul(z, new(big.Int).SetUint64(p))
 		return
 	}
-	z.Mul(z, new(big.Int).Exp(bigTen, big.NewInt(int64(n)), nil))
+	z.Mul(z, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil))
 }
 
 // appendDecimal appends v × 10^-scale as plain decimal text, keeping

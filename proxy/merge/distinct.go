@@ -2,9 +2,10 @@ package merge
 
 import "fmt"
 
-// distinct drops rows whose visible columns equal, byte for byte, those
-// of a row already returned (NULL equals NULL, as DISTINCT and UNION
-// treat it). It streams: a row is returned when first seen.
+// distinct drops rows whose visible columns equal those of a row already
+// returned, as SQL compares them (see appendKeyValue: NULL equals NULL
+// for DISTINCT and UNION, numbers by value, text by bytes). It streams:
+// a row is returned when first seen.
 //
 // The seen set holds one key per distinct row, bounded by the budget.
 // When the input is sorted (ORDER BY) and every sort key is a visible
@@ -15,6 +16,7 @@ type distinct struct {
 	up      stage
 	b       *budget
 	visible int
+	types   []Type
 	seen    map[string]struct{}
 	buf     []byte
 	// runs: the set is per run of equal sort keys (see above).
@@ -26,7 +28,7 @@ type distinct struct {
 }
 
 func newDistinct(p *plan, up stage, b *budget) *distinct {
-	d := &distinct{up: up, b: b, visible: p.visible, seen: map[string]struct{}{}}
+	d := &distinct{up: up, b: b, visible: p.visible, types: p.types, seen: map[string]struct{}{}}
 	if len(p.order) > 0 {
 		d.runs = true
 		for _, k := range p.order {
@@ -61,8 +63,10 @@ func (d *distinct) next() (Row, error) {
 			d.started = true
 		}
 		k := d.buf[:0]
-		for _, v := range r[:d.visible] {
-			k = appendKeyValue(k, v)
+		for c, v := range r[:d.visible] {
+			if k, err = appendKeyValue(k, d.types[c], v); err != nil {
+				return nil, fmt.Errorf("%w (column %d)", err, c)
+			}
 		}
 		d.buf = k
 		if _, dup := d.seen[string(k)]; dup {

@@ -1,7 +1,6 @@
 package merge
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"math/big"
@@ -14,15 +13,10 @@ import (
 // into one group, combines the aggregates of each group, sorts the groups
 // when the query has ORDER BY, and then yields one row per group.
 //
-// Groups are keyed by the exact bytes of the group columns, NULL being
-// its own value (SQL puts all NULLs in one group). Exact bytes are right
-// because each shard already prints a group's value in the canonical text
-// of its type, the same on every shard: PostgreSQL prints numeric 1.0 as
-// "1.0" on every shard and never as "1". (A float -0 and 0 are one group
-// on a server but two here; so are values a non-bytewise collation
-// equates.)
-//
-// Without ORDER BY, groups come out in the order they were first seen.
+// Group values are compared as SQL compares them (see appendKeyValue):
+// all NULLs form one group, numbers are equal by value (numeric 1.0 and
+// 1.00, float -0 and 0), text by its bytes. Without ORDER BY, groups come
+// out in the order they were first seen.
 type groupStage struct {
 	p      *plan
 	in     concat
@@ -90,11 +84,7 @@ func (g *groupStage) fill() error {
 	}
 	g.out = make([]Row, len(g.groups))
 	for i := range g.groups {
-		r, err := g.result(&g.groups[i])
-		if err != nil {
-			return err
-		}
-		g.out[i] = r
+		g.out[i] = g.result(&g.groups[i])
 		g.groups[i] = group{}
 	}
 	g.groups, g.index = nil, nil
@@ -108,7 +98,10 @@ func (g *groupStage) fill() error {
 func (g *groupStage) add(r Row, src int) error {
 	k := g.keyBuf[:0]
 	for _, c := range g.p.group {
-		k = appendKeyValue(k, r[c])
+		var err error
+		if k, err = appendKeyValue(k, g.p.types[c], r[c]); err != nil {
+			return &SourceError{Source: src, Err: fmt.Errorf("%w (column %d)", err, c)}
+		}
 	}
 	g.keyBuf = k
 	i, ok := g.index[string(k)]
@@ -129,26 +122,14 @@ func (g *groupStage) add(r Row, src int) error {
 	return nil
 }
 
-// appendKeyValue appends one value to a composite key so that no two
-// different value lists encode alike: a NULL marker, or a length and the
-// bytes.
-func appendKeyValue(k, v []byte) []byte {
-	if v == nil {
-		return append(k, 0)
-	}
-	k = append(k, 1)
-	k = binary.AppendUvarint(k, uint64(len(v)))
-	return append(k, v...)
-}
-
-// aggState is one aggregate of one group.
+// aggState is one aggregate of one group. There is one per aggregate
+// per group, so the rarer, larger parts are pointers.
 type aggState struct {
-	i     intSum   // COUNT; SUM, AVG of Int/Uint
-	n     intSum   // AVG: the count
-	d     *decSum  // SUM, AVG of Decimal
-	f     floatSum // SUM, AVG of Float, Float32
-	best  keyVal   // MIN, MAX
-	found bool     // MIN, MAX: a non-NULL value was seen
+	i    intSum   // COUNT; SUM, AVG of Int/Uint
+	n    intSum   // AVG: the count
+	f    floatSum // SUM, AVG of Float, Float32
+	d    *decSum  // SUM, AVG of Decimal
+	best *keyVal  // MIN, MAX: the best non-NULL value so far
 }
 
 func (g *groupStage) fold(st *aggState, a *aggSpec, r Row) error {
@@ -159,28 +140,29 @@ func (g *groupStage) fold(st *aggState, a *aggSpec, r Row) error {
 			return nil
 		}
 		if err := parseKey(a.t, v, &g.scr); err != nil {
-			return fmt.Errorf("column %d: %w", a.col, err)
+			return fmt.Errorf("%w (column %d)", err, a.col)
 		}
-		c := 0
-		if st.found {
-			c = cmpKey(a.t, &g.scr, &st.best)
-		}
-		if !st.found || (a.fn == router.AggMin && c < 0) || (a.fn == router.AggMax && c > 0) {
-			st.best, st.found = g.scr, true
+		switch {
+		case st.best == nil:
+			st.best = new(keyVal)
+			*st.best = g.scr
+		case a.fn == router.AggMin && cmpKey(a.t, &g.scr, st.best) < 0,
+			a.fn == router.AggMax && cmpKey(a.t, &g.scr, st.best) > 0:
+			*st.best = g.scr
 		}
 		return nil
 	case router.AggAvg:
 		if err := g.addNumber(st, a.t, v); err != nil {
-			return fmt.Errorf("column %d: %w", a.col, err)
+			return fmt.Errorf("%w (column %d)", err, a.col)
 		}
 		// The count is integer text whatever type the wire reported.
 		if err := st.n.add(r[a.countCol], &g.tmp); err != nil {
-			return fmt.Errorf("column %d: %w", a.countCol, err)
+			return fmt.Errorf("%w (column %d)", err, a.countCol)
 		}
 		return nil
 	}
 	if err := g.addNumber(st, a.t, v); err != nil {
-		return fmt.Errorf("column %d: %w", a.col, err)
+		return fmt.Errorf("%w (column %d)", err, a.col)
 	}
 	return nil
 }
@@ -214,14 +196,14 @@ func (g *groupStage) addNumber(st *aggState, t Type, v []byte) error {
 
 // result builds the output row of a group: its first row with each
 // aggregate column replaced by the combined value.
-func (g *groupStage) result(grp *group) (Row, error) {
+func (g *groupStage) result(grp *group) Row {
 	r := slices.Clone(grp.first)
 	for j := range g.p.aggs {
 		a, st := &g.p.aggs[j], &grp.aggs[j]
 		switch a.fn {
 		case router.AggMin, router.AggMax:
 			r[a.col] = nil
-			if st.found {
+			if st.best != nil {
 				r[a.col] = st.best.raw
 			}
 		case router.AggCount:
@@ -236,7 +218,7 @@ func (g *groupStage) result(grp *group) (Row, error) {
 			r[a.countCol] = st.n.text()
 		}
 	}
-	return r, nil
+	return r
 }
 
 // sumText prints a sum of type t; nil (NULL) when no value was added.

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/shardgate/shardgate/router"
 )
@@ -22,7 +23,9 @@ import (
 // Row is one result row: one value per column, nil for SQL NULL (an empty
 // non-nil value is the empty string). Values are the protocol's text
 // bytes (PostgreSQL text format, MySQL text protocol). Rows handed to the
-// merger are owned by it; rows it returns are the caller's.
+// merger are owned by it (a Source must not reuse their memory). Rows it
+// returns are the caller's to keep, but their values must not be modified:
+// the merger compares the next row with the one it returned before.
 type Row [][]byte
 
 // Source yields one shard's rows in order; io.EOF ends it.
@@ -65,7 +68,7 @@ var (
 	// package compares them (typically a text column under a collation
 	// other than bytewise): merging would return a wrongly ordered
 	// result, so the merge stops instead.
-	ErrUnsorted = errors.New("merge: a shard's rows are not in ORDER BY order as the proxy compares them")
+	ErrUnsorted = errors.New("merge: rows not in ORDER BY order as the proxy compares them")
 )
 
 // SourceError is an error returned by one Source, with its index in the
@@ -76,7 +79,7 @@ type SourceError struct {
 }
 
 func (e *SourceError) Error() string {
-	return fmt.Sprintf("merge: shard source %d: %v", e.Source, e.Err)
+	return fmt.Sprintf("merge: source %d: %s", e.Source, strings.TrimPrefix(e.Err.Error(), "merge: "))
 }
 
 func (e *SourceError) Unwrap() error { return e.Err }

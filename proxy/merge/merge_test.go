@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/shardgate/shardgate/router"
@@ -172,6 +176,9 @@ func TestDistinct(t *testing.T) {
 		{name: "only visible columns count", spec: router.Merge{Limit: -1, Distinct: true, Hidden: 1}, types: "bi",
 			shards: [][]string{{"a|1"}, {"a|2", "b|3"}},
 			want:   []string{"a", "b"}},
+		{name: "numbers by value", spec: router.Merge{Limit: -1, Distinct: true}, types: "idfu",
+			shards: [][]string{{"1|1.50|0|7", "01|1.5|-0|007"}, {"+1|15e-1|0.0|7", "-0|0|1|0"}, {"0|0.0|1|00"}},
+			want:   []string{"1|1.50|0|7", "-0|0|1|0"}},
 		{name: "column boundaries are part of the key", spec: router.Merge{Limit: -1, Distinct: true}, types: "bb",
 			shards: [][]string{{"ab|c", "a|bc"}},
 			want:   []string{"ab|c", "a|bc"}},
@@ -190,10 +197,23 @@ func TestDistinct(t *testing.T) {
 			types: "ib", opt: Options{MaxRows: 2},
 			shards: [][]string{{"1|a", "1|b", "2|a", "3|a"}, {"1|b", "2|a", "2|b", "4|a"}},
 			want:   []string{"1|a", "1|b", "2|a", "2|b", "3|a", "4|a"}},
+		{name: "a long run, then short ones", spec: router.Merge{Limit: -1, Distinct: true, OrderBy: []router.SortKey{asc(0)}},
+			types: "ii", opt: Options{MaxRows: 100},
+			shards: [][]string{longRun(1, 100, "2|0", "3|0"), longRun(1, 100, "2|0", "2|1", "3|0")},
+			want:   longRun(1, 100, "2|0", "2|1", "3|0")},
 		{name: "ordered by a hidden key needs the whole set", spec: router.Merge{Limit: -1, Distinct: true, OrderBy: []router.SortKey{asc(1)}, Hidden: 1},
 			types: "bi", opt: Options{MaxRows: 2},
 			shards: [][]string{{"a|1", "b|2", "c|3"}}, wantErr: ErrTooManyRows},
 	})
+}
+
+// longRun is n rows "key|0" .. "key|n-1", then more.
+func longRun(key, n int, more ...string) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("%d|%d", key, i))
+	}
+	return append(out, more...)
 }
 
 func TestSourceErrors(t *testing.T) {
@@ -217,6 +237,9 @@ func TestSourceErrors(t *testing.T) {
 			var se *SourceError
 			if !errors.Is(err, boom) || !errors.As(err, &se) || se.Source != 1 {
 				t.Fatalf("error = %v, want source 1's error", err)
+			}
+			if want := "merge: source 1: connection reset"; err.Error() != want {
+				t.Errorf("message %q, want %q", err, want)
 			}
 			// Sticky: the same error again, and no further pulls.
 			if _, again := m.Next(); again != err {
@@ -357,5 +380,68 @@ func TestNilSpecConcatenates(t *testing.T) {
 	equalRows(t, got, []string{"b|1", "a|2"})
 	if r, err := m.Next(); r != nil || err != io.EOF {
 		t.Fatalf("after the end: %v, %v", r, err)
+	}
+}
+
+// TestOrderedMergeMatchesSort: for random sorted shards, with NULLs and
+// duplicate keys, every mix of directions and NULL placements, the k-way
+// merge equals a stable sort of the shards' rows concatenated in source
+// order.
+func TestOrderedMergeMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for trial := range 300 {
+		k := 1 + r.Intn(20)
+		order := []router.SortKey{
+			{Column: 0, Desc: r.Intn(2) == 0, NullsFirst: r.Intn(2) == 0},
+			{Column: 1, Desc: r.Intn(2) == 0, NullsFirst: r.Intn(2) == 0},
+		}
+		p, err := compile(&router.Merge{Limit: -1, OrderBy: order}, typesOf("idi"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		less := func(a, b Row) int {
+			ka, kb := make([]keyVal, 2), make([]keyVal, 2)
+			if err := parseKeys(p.order, a, ka); err != nil {
+				t.Fatal(err)
+			}
+			if err := parseKeys(p.order, b, kb); err != nil {
+				t.Fatal(err)
+			}
+			return cmpKeys(p.order, ka, kb)
+		}
+		value := func(n int) []byte {
+			if r.Intn(6) == 0 {
+				return nil
+			}
+			return []byte(strconv.Itoa(r.Intn(n) - n/2))
+		}
+		var all []Row
+		data := make([][]Row, k)
+		seq := 0
+		for s := range k {
+			for range r.Intn(30) {
+				data[s] = append(data[s], Row{value(10), value(4), []byte(strconv.Itoa(seq))})
+				seq++
+			}
+			slices.SortStableFunc(data[s], less)
+			all = append(all, data[s]...)
+		}
+		slices.SortStableFunc(all, less)
+		spec := router.Merge{Limit: -1, OrderBy: order}
+		m, err := New(&spec, typesOf("idi"), benchSources(data), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := drain(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]string, len(all))
+		for i, row := range all {
+			want[i] = format(row)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("trial %d (%d sources, %+v):\n got %v\nwant %v", trial, k, order, got, want)
+		}
 	}
 }

@@ -147,7 +147,7 @@ func scaleFloor(m uint64, e2, e10 int) uint64 {
 	} else {
 		d.Lsh(d, uint(-e2))
 	}
-	p := new(big.Int).Exp(bigTen, big.NewInt(int64(abs(e10))), nil)
+	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs(e10))), nil)
 	if e10 >= 0 {
 		d.Mul(d, p)
 	} else {
@@ -175,13 +175,4 @@ func multipleOfPow5(v uint64, q int) bool {
 		v /= 5
 	}
 	return true
-}
-
-// decimalLen is the number of decimal digits of v.
-func decimalLen(v uint64) int {
-	n := 1
-	for ; v >= 10; v /= 10 {
-		n++
-	}
-	return n
 }

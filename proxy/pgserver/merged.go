@@ -1,6 +1,7 @@
 package pgserver
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -33,7 +34,9 @@ func mergeType(oid uint32) merge.Type {
 		return merge.Int
 	case oidNumeric:
 		return merge.Decimal
-	case oidFloat4, oidFloat8:
+	case oidFloat4:
+		return merge.Float32
+	case oidFloat8:
 		return merge.Float
 	case oidBool:
 		return merge.Bool
@@ -114,8 +117,14 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 				return errRelayed
 			}
 			code := "XX000"
-			if errors.Is(err, merge.ErrTooManyRows) {
+			switch {
+			case errors.Is(err, merge.ErrTooManyRows):
 				code = "54000"
+			case errors.Is(err, merge.ErrUnsorted):
+				// Shards sorted text by a collation the merge cannot follow.
+				code = "0A000"
+			case errors.Is(err, merge.ErrBadValue):
+				code = "22P02"
 			}
 			return &clientError{code: code, msg: err.Error()}
 		}
@@ -209,9 +218,7 @@ func (r *shardRows) Next() (merge.Row, error) {
 			vals := msg.(*pgproto3.DataRow).Values
 			row := make(merge.Row, len(vals))
 			for i, v := range vals {
-				if v != nil {
-					row[i] = append([]byte(nil), v...) // body is reused by the next read
-				}
+				row[i] = bytes.Clone(v) // body is reused by the next read; '' stays '', NULL stays nil
 			}
 			return row, nil
 		case 'C':
