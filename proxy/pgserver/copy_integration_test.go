@@ -68,7 +68,10 @@ func TestProxyCopy(t *testing.T) {
 		}
 	}
 
-	// COPY TO STDOUT gathers every shard.
+	// COPY TO STDOUT gathers every shard (from replicas: let them catch up).
+	if err := f.cluster.WaitReplicated(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
 	tag, err = conn.PgConn().CopyTo(ctx, writerFunc(func(p []byte) (int, error) { return out.Write(p) }), "COPY (SELECT id FROM users) TO STDOUT")
 	if err != nil || tag.RowsAffected() != 502 || strings.Count(out.String(), "\n") != 502 {

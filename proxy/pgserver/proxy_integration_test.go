@@ -48,6 +48,9 @@ func startFixture(t *testing.T) *fixture {
 		}
 		conn.Close(ctx)
 	}
+	if err := c.WaitReplicated(ctx); err != nil { // replicas serve reads: they need the schema
+		t.Fatal(err)
+	}
 	cfg := topology.Config{
 		Listen: topology.Listen{Postgres: "127.0.0.1:1"},
 		Users:  []topology.User{{Name: "app", Password: "app-secret"}},
