@@ -23,6 +23,7 @@ type fixture struct {
 	cluster *localcluster.Cluster
 	db      *topology.DB
 	addr    string // the proxy
+	srv     *Server
 }
 
 const schema = `
@@ -87,7 +88,7 @@ func startFixture(t *testing.T) *fixture {
 			t.Error("proxy did not stop")
 		}
 	})
-	return &fixture{cluster: c, db: db, addr: ln.Addr().String()}
+	return &fixture{cluster: c, db: db, addr: ln.Addr().String(), srv: srv}
 }
 
 func (f *fixture) dsn(user, password string) string {

@@ -37,10 +37,11 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 
-	clients  atomic.Int64
-	nextKey  atomic.Uint32
-	sessions sync.Map // uint64 cancel key -> *session
-	wg       sync.WaitGroup
+	clients    atomic.Int64
+	maxClients atomic.Int64
+	nextKey    atomic.Uint32
+	sessions   sync.Map // uint64 cancel key -> *session
+	wg         sync.WaitGroup
 }
 
 // New returns a server reading the topology from store.
@@ -52,14 +53,19 @@ func New(store *topology.Store, opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{
+	s := &Server{
 		store:  store,
 		router: router.New(sqltext.Postgres, postgres.Analyzer{}, router.DefaultCacheSize),
 		back:   newBackends(),
 		opts:   opts,
 		log:    log,
 	}
+	s.maxClients.Store(int64(opts.MaxClients))
+	return s
 }
+
+// SetMaxClients changes the client limit (0: none) for new logins.
+func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 
 // Serve accepts clients on ln until ctx ends, then closes ln, waits for
 // the sessions to finish and closes the backend pools.

@@ -65,7 +65,7 @@ func (s *session) login(ctx context.Context, m *pgproto3.StartupMessage) (bool, 
 	if !ok {
 		return false, s.fatal("3D000", fmt.Sprintf("database %q does not exist", s.dbName))
 	}
-	if max := s.srv.opts.MaxClients; max > 0 && s.srv.clients.Load() >= int64(max) {
+	if max := s.srv.maxClients.Load(); max > 0 && s.srv.clients.Load() >= max {
 		return false, s.fatal("53300", "sorry, too many clients already")
 	}
 	s.srv.clients.Add(1)
