@@ -52,6 +52,12 @@ func (c *planner) byKind() (*Plan, error) {
 		}
 		return c.write(st.Kind.String())
 	case KindDDL:
+		if c.sess.InTransaction && c.onlyUnlisted() {
+			// A transaction cannot span shards; the rows of tables that are
+			// not listed live on the unsharded shard, so that is where DDL
+			// in a transaction (TRUNCATE before a reload, say) belongs.
+			return c.write("DDL on unsharded tables in a transaction")
+		}
 		return c.broadcast("DDL runs on every shard"), nil
 	case KindBegin, KindCommit, KindRollback, KindSavepoint, KindSet, KindUse:
 		return &Plan{Statement: st, Route: RouteLocal, Reason: st.Kind.String() + " is handled by the session"}, nil
@@ -470,4 +476,15 @@ func hasAggregate(sel *Select) bool {
 		}
 	}
 	return false
+}
+
+// onlyUnlisted reports whether the statement names tables and none of
+// them is listed in the topology.
+func (c *planner) onlyUnlisted() bool {
+	for _, r := range c.st.Tables {
+		if lookupTable(c.db, r) != nil {
+			return false
+		}
+	}
+	return len(c.st.Tables) > 0
 }

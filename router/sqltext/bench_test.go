@@ -120,3 +120,28 @@ func BenchmarkReference(b *testing.B) {
 		b.Fatal("no fields")
 	}
 }
+
+// TestNormalizeAllocs pins the allocation budget of the hot path: the
+// text and the slots, nothing else.
+func TestNormalizeAllocs(t *testing.T) {
+	for _, c := range []struct {
+		d    Dialect
+		sql  string
+		want float64
+	}{
+		{Postgres, "SELECT id, name FROM users WHERE id = 42", 2},
+		{MySQL, "SELECT id, name FROM users WHERE id = 42", 2},
+		{Postgres, "SELECT id, name FROM users WHERE id = $1", 1},
+		{MySQL, "SELECT * FROM t", 0},
+		{Postgres, "INSERT INTO t (a, b, c) VALUES (1, 'x', -2.5), (2, 'y', 3), (3, 'z', 4)", 2},
+	} {
+		got := testing.AllocsPerRun(100, func() {
+			if _, err := Normalize(c.d, c.sql); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got > c.want {
+			t.Errorf("%s: Normalize(%q) allocates %v times, want <= %v", c.d, c.sql, got, c.want)
+		}
+	}
+}

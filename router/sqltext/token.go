@@ -63,7 +63,9 @@ func Tokens(d Dialect, text string) ([]Token, error) {
 	if !d.valid() {
 		return nil, ErrDialect
 	}
-	return appendTokens(make([]Token, 0, len(text)/3+1), d, text)
+	// About one token per two bytes in typical SQL; capped so that a long
+	// string constant does not reserve room for tokens that never come.
+	return appendTokens(make([]Token, 0, min(len(text)/2+2, 4096)), d, text)
 }
 
 func appendTokens(dst []Token, d Dialect, src string) ([]Token, error) {

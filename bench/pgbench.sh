@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# pgbench through shardgate vs straight to PostgreSQL vs through PgBouncer
+# (transaction pooling), in one run on one machine, reported as ratios.
+# The pgbench tables are not listed in the topology, so through shardgate
+# they live on the unsharded shard: the same server the other two runs use.
+#
+#   bench/pgbench.sh [SECONDS] [CLIENTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-15}
+clients=${2:-8}
+bash scripts/deps.sh bench
+go build -o bin/shardgate ./cmd/shardgate
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+proxy_port=$(free_port)
+bouncer_port=$(free_port)
+
+./bin/shardgate dev -only postgres -shards 2 -replicas 0 -postgres-listen "127.0.0.1:$proxy_port" \
+  -config-out "$work/topology.yaml" >"$work/dev.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 600); do grep -q "Ctrl-C stops" "$work/dev.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "Ctrl-C stops" "$work/dev.log" || { cat "$work/dev.log"; exit 1; }
+primary=$(awk '/keyrange: "-80"/{getline; print $2; exit}' "$work/topology.yaml")
+pg_host=${primary%:*}; pg_port=${primary#*:}
+
+cat >"$work/pgbouncer.ini" <<INI
+[databases]
+shop = host=$pg_host port=$pg_port dbname=shop user=postgres password=postgres-secret
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bouncer_port
+auth_type = trust
+auth_file = $work/userlist.txt
+pool_mode = transaction
+max_client_conn = 200
+default_pool_size = 20
+unix_socket_dir =
+logfile = $work/pgbouncer.log
+INI
+echo '"postgres" ""' >"$work/userlist.txt"
+chown -R postgres "$work"
+runuser -u postgres -- pgbouncer "$work/pgbouncer.ini" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$bouncer_port" && break; sleep 0.1; done
+
+proxy_dsn="postgresql://app:app-secret@127.0.0.1:$proxy_port/shop"
+direct_dsn="postgresql://postgres:postgres-secret@$primary/shop"
+bouncer_dsn="postgresql://postgres@127.0.0.1:$bouncer_port/shop"
+
+echo "== pgbench -i through shardgate (DDL broadcast, COPY, transaction on the unsharded shard)"
+"$pgbin/pgbench" -i -q -s 10 "$proxy_dsn" 2>&1 | tail -2
+
+tps() { "$pgbin/pgbench" "$@" 2>&1 | awk '/^tps = /{print $3}'; }
+run() { # name args...
+  local name=$1; shift
+  local d b p
+  d=$(tps "$@" "$direct_dsn"); b=$(tps "$@" "$bouncer_dsn"); p=$(tps "$@" "$proxy_dsn")
+  printf '%-28s direct %9.0f  pgbouncer %9.0f  shardgate %9.0f  shardgate/direct %.2f  shardgate/pgbouncer %.2f\n' \
+    "$name" "$d" "$b" "$p" "$(echo "$p / $d" | bc -l)" "$(echo "$p / $b" | bc -l)"
+}
+echo "== $secs s per run, $clients clients, tps (higher is better)"
+run "select-only (-S), simple" -S -c "$clients" -j 2 -T "$secs" -n
+run "select-only (-S), extended" -S -M extended -c "$clients" -j 2 -T "$secs" -n
+run "tpcb-like, simple" -c "$clients" -j 2 -T "$secs" -n
