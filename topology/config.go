@@ -12,6 +12,7 @@ import (
 type Config struct {
 	Listen    Listen     `yaml:"listen"`
 	Admin     string     `yaml:"admin,omitempty"`
+	TLS       TLSConfig  `yaml:"tls,omitempty"`
 	Users     []User     `yaml:"users"`
 	Databases []Database `yaml:"databases"`
 }
@@ -20,6 +21,13 @@ type Config struct {
 type Listen struct {
 	Postgres string `yaml:"postgres,omitempty"`
 	MySQL    string `yaml:"mysql,omitempty"`
+}
+
+// TLSConfig is the certificate the proxy offers clients that ask for TLS
+// (PostgreSQL SSLRequest, MySQL CLIENT_SSL). Both or neither.
+type TLSConfig struct {
+	Cert string `yaml:"cert,omitempty"` // PEM certificate chain file
+	Key  string `yaml:"key,omitempty"`  // PEM private key file
 }
 
 // User is an account clients log in to the proxy with.

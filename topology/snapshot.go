@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"crypto/tls"
 	"sort"
 	"time"
 )
@@ -37,9 +38,12 @@ const (
 // Snapshot is one validated topology, immutable once built: readers share
 // it without locks, and a reload replaces it whole.
 type Snapshot struct {
-	Listen    Listen
-	Admin     string
-	Source    Source
+	Listen Listen
+	Admin  string
+	Source Source
+	// TLS is the server certificate for clients that ask for TLS; nil
+	// when the file configures none (clients are then told "no TLS").
+	TLS       *tls.Certificate
 	users     map[string]User
 	databases []*DB
 	byName    map[dbKey]*DB

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -67,6 +68,7 @@ func build(cfg *Config, p *problems) *Snapshot {
 	checkAddress(p, "listen.postgres", cfg.Listen.Postgres, false)
 	checkAddress(p, "listen.mysql", cfg.Listen.MySQL, false)
 	checkAddress(p, "admin", cfg.Admin, false)
+	s.TLS = loadTLS(p, cfg.TLS)
 	if cfg.Listen.Postgres == "" && cfg.Listen.MySQL == "" {
 		p.at("listen", "no listen address: set listen.postgres, listen.mysql or both")
 	}
@@ -250,4 +252,25 @@ func buildTables(p *problems, path string, c *Database, d *DB) {
 		}
 		d.tables[name] = t
 	}
+}
+
+// loadTLS loads the certificate at load time, so `check` and a reload
+// refuse a file whose certificate cannot be used.
+func loadTLS(p *problems, c TLSConfig) *tls.Certificate {
+	switch {
+	case c.Cert == "" && c.Key == "":
+		return nil
+	case c.Cert == "":
+		p.at("tls.cert", "tls.key is set but tls.cert is not: give both")
+		return nil
+	case c.Key == "":
+		p.at("tls.key", "tls.cert is set but tls.key is not: give both")
+		return nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+	if err != nil {
+		p.at("tls", "cannot load certificate %s and key %s: %v", c.Cert, c.Key, err)
+		return nil
+	}
+	return &cert
 }

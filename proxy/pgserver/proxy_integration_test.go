@@ -32,7 +32,7 @@ CREATE TABLE orders (id bigint, user_id bigint, total numeric, status text, PRIM
 CREATE TABLE countries (code text PRIMARY KEY, name text);
 CREATE TABLE settings (k text PRIMARY KEY, v text);`
 
-func startFixture(t *testing.T) *fixture {
+func startFixture(t *testing.T, edits ...func(*topology.Config)) *fixture {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts real PostgreSQL servers")
@@ -62,6 +62,9 @@ func startFixture(t *testing.T) *fixture {
 			}
 			return d
 		}()},
+	}
+	for _, edit := range edits {
+		edit(&cfg)
 	}
 	data, err := yamlOf(cfg)
 	if err != nil {

@@ -69,7 +69,8 @@ func (s *session) close() {
 
 // run is the session's life: startup, authentication, the query loop.
 func (s *session) run(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { s.nc.Close() })
+	raw := s.nc // TLS may wrap s.nc; closing the socket ends both
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	ok, err := s.startup(ctx)
 	if err != nil || !ok {

@@ -3,6 +3,7 @@ package pgserver
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -30,9 +31,13 @@ func (s *session) startup(ctx context.Context) (ok bool, err error) {
 			return false, err
 		}
 		switch m := msg.(type) {
-		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
-			// No TLS configured: refuse encryption; the client may go on in
-			// plain text or hang up, as with PostgreSQL.
+		case *pgproto3.SSLRequest:
+			if err := s.startTLS(); err != nil {
+				return false, err
+			}
+		case *pgproto3.GSSEncRequest:
+			// No GSSAPI: refuse; the client may go on without, as with
+			// PostgreSQL.
 			if _, err := s.nc.Write([]byte{'N'}); err != nil {
 				return false, err
 			}
@@ -140,4 +145,24 @@ func (s *Server) cancel(key uint64) {
 			nc.Write(buf)
 		}()
 	}
+}
+
+// startTLS answers an SSLRequest: 'S' and a TLS handshake when the
+// topology has a certificate, else 'N' (the client may go on in plain
+// text or hang up, as with PostgreSQL).
+func (s *session) startTLS() error {
+	cert := s.srv.store.Current().TLS
+	if cert == nil {
+		_, err := s.nc.Write([]byte{'N'})
+		return err
+	}
+	if _, err := s.nc.Write([]byte{'S'}); err != nil {
+		return err
+	}
+	tc := tls.Server(s.nc, &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12})
+	if err := tc.Handshake(); err != nil {
+		return fmt.Errorf("TLS handshake: %w", err)
+	}
+	s.nc, s.r, s.w = tc, pgwire.NewReader(tc, maxClientMessage), pgwire.NewWriter(tc)
+	return nil
 }
