@@ -352,3 +352,43 @@ func TestProxyPsql(t *testing.T) {
 		t.Errorf("psql output:\n%s", got)
 	}
 }
+
+// Session-state commands never reach a pooled connection's state.
+func TestProxySessionCommands(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, f.dsn("app", "app-secret")) // extended protocol: prepared statements in use
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int64
+	for range 3 {
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM settings WHERE k = $1", "x").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sql := range []string{"DISCARD ALL", "DEALLOCATE ALL", "DISCARD PLANS"} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Errorf("%s: %v", sql, err)
+		}
+	}
+	// DISCARD ALL forgot this client's statements, as PostgreSQL does, but
+	// never touched the servers: the statements the proxy prepared on its
+	// pooled connections still serve another client.
+	other, err := pgx.Connect(ctx, f.dsn("app", "app-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	for range 3 {
+		if err := other.QueryRow(ctx, "SELECT count(*) FROM settings WHERE k = $1", "x").Scan(&n); err != nil {
+			t.Errorf("another client after DISCARD ALL: %v", err)
+		}
+	}
+	for _, sql := range []string{"CREATE TEMP TABLE t (a int)", "LISTEN events"} {
+		if _, err := conn.Exec(ctx, sql); pgCode(err) != "0A000" {
+			t.Errorf("%s: %v, want 0A000", sql, err)
+		}
+	}
+}

@@ -171,7 +171,16 @@ func (s *session) execute(ctx context.Context, w *work) error {
 	plan, err := s.srv.router.Route(router.Request{DB: db, SQL: w.sql, Params: w.routeParams(),
 		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.shard}})
 	if err != nil {
+		if done, lerr := s.sessionCommand(w.sql); done {
+			return lerr
+		}
 		return classify(err)
+	}
+	switch plan.Statement.Kind {
+	case router.KindOther, router.KindDDL:
+		if done, lerr := s.sessionCommand(w.sql); done {
+			return lerr
+		}
 	}
 	if plan.Statement.Kind == router.KindCopy && plan.Statement.CopyFrom && len(plan.Targets) > 1 {
 		return s.copySplit(ctx, db, plan, w.sql)

@@ -1,0 +1,68 @@
+package pgserver
+
+import (
+	"strings"
+
+	"github.com/shardgate/shardgate/router/sqltext"
+)
+
+// sessionCommand handles statements about session state, which under
+// transaction pooling belongs to the client, not to a server connection:
+// DISCARD and DEALLOCATE are answered here (running them on a pooled
+// connection would drop the statements shardgate prepared there), and
+// session-lasting state a pooled connection cannot keep is refused.
+func (s *session) sessionCommand(sql string) (done bool, err error) {
+	w := leadingWords(sql, 3)
+	if len(w) == 0 {
+		return false, nil
+	}
+	switch w[0] {
+	case "DISCARD":
+		if len(w) > 1 && w[1] == "ALL" {
+			if s.tx.open {
+				return true, &clientError{code: "25001", msg: "DISCARD ALL cannot run inside a transaction block"}
+			}
+			clear(s.settings)
+			clear(s.ext.stmts)
+			clear(s.ext.portals)
+		}
+		return true, s.complete(strings.Join(w[:min(2, len(w))], " "))
+	case "DEALLOCATE":
+		// SQL-level PREPARE is refused, so there is nothing to deallocate.
+		if len(w) > 1 && w[1] == "ALL" {
+			return true, s.complete("DEALLOCATE ALL")
+		}
+		return true, s.complete("DEALLOCATE")
+	case "LISTEN", "UNLISTEN":
+		return true, &clientError{code: "0A000", msg: w[0] + " needs a server connection of its own for the whole session; shardgate pools connections per transaction"}
+	case "CREATE":
+		temp := len(w) > 1 && (w[1] == "TEMP" || w[1] == "TEMPORARY") ||
+			len(w) > 2 && (w[1] == "LOCAL" || w[1] == "GLOBAL") && (w[2] == "TEMP" || w[2] == "TEMPORARY")
+		if temp {
+			return true, &clientError{code: "0A000", msg: "temporary tables last a session, but shardgate pools server connections per transaction; use a regular table"}
+		}
+	}
+	return false, nil
+}
+
+// leadingWords returns the first n words of a statement, upper-cased.
+func leadingWords(sql string, n int) []string {
+	toks, err := sqltext.Tokens(sqltext.Postgres, sql)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, t := range toks {
+		if t.Kind != sqltext.TokWord {
+			if t.Kind == sqltext.TokSpace || t.Kind == sqltext.TokComment {
+				continue
+			}
+			break
+		}
+		out = append(out, strings.ToUpper(t.Text(sql)))
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
