@@ -220,3 +220,17 @@ type OrderItem struct {
 type Analyzer interface {
 	Analyze(sql string) (*Statement, error)
 }
+
+// AppendColEqs appends the column equalities among c's top-level AND
+// terms (analyzers collect join links with it).
+func AppendColEqs(out []*Cond, c *Cond) []*Cond {
+	switch c.Op {
+	case CondColEq:
+		return append(out, c)
+	case CondAnd:
+		for _, ch := range c.Children {
+			out = AppendColEqs(out, ch)
+		}
+	}
+	return out
+}

@@ -184,6 +184,26 @@ func (s *session) describeTarget(db *topology.DB) router.Target {
 // descriptions and remembers the parameter types (binary parameters are
 // decoded by them for routing).
 func (s *session) describeStatement(ctx context.Context, st *preparedStmt) error {
+	return s.describe(ctx, st, func(c *backendConn, name string) {
+		c.w.Send(&pgproto3.Describe{ObjectType: 'S', Name: name})
+	})
+}
+
+// describePortal answers a Describe P that no Execute followed: the
+// statement's row description with the portal's formats, from a server.
+func (s *session) describePortal(ctx context.Context, p *portal) error {
+	return s.describe(ctx, p.stmt, func(c *backendConn, name string) {
+		b := *p.bind
+		b.PreparedStatement = name
+		c.w.Send(&b)
+		c.w.Send(&pgproto3.Describe{ObjectType: 'P'})
+	})
+}
+
+// describe runs a Describe exchange on the connection a Describe uses:
+// Parse if the connection lacks the statement, what ask sends, Sync; the
+// descriptions go to the client.
+func (s *session) describe(ctx context.Context, st *preparedStmt, ask func(c *backendConn, name string)) error {
 	db, ok := s.srv.store.Current().Database(topology.Postgres, s.dbName)
 	if !ok {
 		return s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
@@ -193,13 +213,13 @@ func (s *session) describeStatement(ctx context.Context, st *preparedStmt) error
 		return err
 	}
 	c := l.conn
-	name, _, prepared := c.statementName(st.sql, st.oids)
+	name, key, prepared := c.statementName(st.sql, st.oids)
 	c.lastParsed = ""
 	if !prepared {
 		c.w.Send(&pgproto3.Parse{Name: name, Query: st.sql, ParameterOIDs: st.oids})
-		_, c.lastParsed, _ = c.statementName(st.sql, st.oids)
+		c.lastParsed = key
 	}
-	c.w.Send(&pgproto3.Describe{ObjectType: 'S', Name: name})
+	ask(c, name)
 	c.w.Send(&pgproto3.Sync{})
 	if err := c.w.Flush(); err != nil {
 		l.release(true)
@@ -214,60 +234,10 @@ func (s *session) describeStatement(ctx context.Context, st *preparedStmt) error
 		}
 		switch typ {
 		case 't':
-			msg, derr := pgwire.DecodeBackend(typ, body)
-			if derr == nil {
+			if msg, derr := pgwire.DecodeBackend(typ, body); derr == nil {
 				st.oids = append([]uint32(nil), msg.(*pgproto3.ParameterDescription).ParameterOIDs...)
 			}
 			s.w.WriteRaw(typ, body)
-		case 'T', 'n', 'N':
-			s.w.WriteRaw(typ, body)
-		case 'E':
-			c.failed()
-			s.w.WriteRaw(typ, body)
-			result = errRelayed
-		case 'Z':
-			l.release(len(body) != 1 || (!s.tx.open && body[0] != 'I'))
-			return result
-		}
-	}
-}
-
-// describePortal answers a Describe P that no Execute followed: the
-// statement's row description with the portal's formats, from a server.
-func (s *session) describePortal(ctx context.Context, p *portal) error {
-	db, ok := s.srv.store.Current().Database(topology.Postgres, s.dbName)
-	if !ok {
-		return s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
-	}
-	l, err := s.acquire(ctx, db, s.describeTarget(db))
-	if err != nil {
-		return err
-	}
-	c := l.conn
-	e := &extExec{oids: p.stmt.oids, bind: p.bind}
-	name, key, prepared := c.statementName(p.stmt.sql, e.oids)
-	c.lastParsed = ""
-	if !prepared {
-		c.w.Send(&pgproto3.Parse{Name: name, Query: p.stmt.sql, ParameterOIDs: e.oids})
-		c.lastParsed = key
-	}
-	b := *p.bind
-	b.PreparedStatement = name
-	c.w.Send(&b)
-	c.w.Send(&pgproto3.Describe{ObjectType: 'P'})
-	c.w.Send(&pgproto3.Sync{})
-	if err := c.w.Flush(); err != nil {
-		l.release(true)
-		return &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
-	}
-	var result error
-	for {
-		typ, body, err := c.r.ReadRaw()
-		if err != nil {
-			l.release(true)
-			return &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
-		}
-		switch typ {
 		case 'T', 'n', 'N':
 			s.w.WriteRaw(typ, body)
 		case 'E':

@@ -310,7 +310,7 @@ func (an *analysis) joinLinks(from *ast.TableRefsClause) []*router.Cond {
 			walk(r)
 		}
 		if j.On != nil && j.On.Expr != nil {
-			out = appendColEqs(out, an.cond(j.On.Expr))
+			out = router.AppendColEqs(out, an.cond(j.On.Expr))
 		}
 		if len(j.Using) > 0 && !j.NaturalJoin {
 			lq, lok := sourceName(j.Left)
@@ -325,18 +325,5 @@ func (an *analysis) joinLinks(from *ast.TableRefsClause) []*router.Cond {
 		}
 	}
 	walk(from.TableRefs)
-	return out
-}
-
-// appendColEqs collects the column equalities of c's top-level AND.
-func appendColEqs(out []*router.Cond, c *router.Cond) []*router.Cond {
-	switch c.Op {
-	case router.CondColEq:
-		return append(out, c)
-	case router.CondAnd:
-		for _, ch := range c.Children {
-			out = appendColEqs(out, ch)
-		}
-	}
 	return out
 }

@@ -231,7 +231,7 @@ func (a *analysis) fromItem(b *built, n *pg.Node, lv *scope, restrict bool, cond
 		// too; only those every result row passes restrict the result.
 		b.st.JoinLinks = append(b.st.JoinLinks, using...)
 		if j.Quals != nil {
-			b.st.JoinLinks = appendColEqs(b.st.JoinLinks, toCond(j.Quals))
+			b.st.JoinLinks = router.AppendColEqs(b.st.JoinLinks, toCond(j.Quals))
 		}
 		if !restrict || !inner {
 			return
@@ -302,17 +302,4 @@ func limitValue(b *built, n *pg.Node) *router.ValueRef {
 		return nil
 	}
 	return &v
-}
-
-// appendColEqs collects the column equalities of c's top-level AND.
-func appendColEqs(out []*router.Cond, c *router.Cond) []*router.Cond {
-	switch c.Op {
-	case router.CondColEq:
-		return append(out, c)
-	case router.CondAnd:
-		for _, ch := range c.Children {
-			out = appendColEqs(out, ch)
-		}
-	}
-	return out
 }
