@@ -32,7 +32,7 @@ CREATE TABLE orders (id bigint, user_id bigint, total numeric, status text, PRIM
 CREATE TABLE countries (code text PRIMARY KEY, name text);
 CREATE TABLE settings (k text PRIMARY KEY, v text);`
 
-func startFixture(t *testing.T, edits ...func(*topology.Config)) *fixture {
+func startFixture(t testing.TB, edits ...func(*topology.Config)) *fixture {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts real PostgreSQL servers")
@@ -100,7 +100,7 @@ func (f *fixture) dsn(user, password string) string {
 
 // connect opens a pgx connection through the proxy (simple protocol until
 // the extended protocol is built).
-func (f *fixture) connect(t *testing.T) *pgx.Conn {
+func (f *fixture) connect(t testing.TB) *pgx.Conn {
 	t.Helper()
 	cfg, err := pgx.ParseConfig(f.dsn("app", "app-secret"))
 	if err != nil {
