@@ -172,23 +172,31 @@ func (cl *clauses) listItem(w *rewriter, list [][2]int, k int) ([]piece, bool) {
 	return []piece{span(w.toks[r[0]].Start, w.toks[r[1]-1].End)}, true
 }
 
-// aggCall finds, in select item i, the aggregate's name token and its
-// argument's byte range: `avg(x + 1) AS a` gives "avg" and "x + 1".
-func (cl *clauses) aggCall(w *rewriter, i int) (fn sqltext.Token, arg [2]int, ok bool) {
+// aggCall finds, in select item i, the aggregate's name token, its
+// argument's byte range and where the call ends: `avg(x + 1) AS a` gives
+// "avg", "x + 1" and the offset after ")".
+func (cl *clauses) aggCall(w *rewriter, i int) (fn sqltext.Token, arg [2]int, callEnd int, ok bool) {
 	if i >= len(cl.items) {
-		return fn, arg, false
+		return fn, arg, 0, false
 	}
 	r := cl.items[i]
 	first := r[0]
 	open := w.next(first)
 	if w.toks[first].Kind != sqltext.TokWord || open >= r[1] || !w.punct(open, "(") {
-		return fn, arg, false
+		return fn, arg, 0, false
 	}
 	end := w.closing(open)
 	if end < 0 {
-		return fn, arg, false
+		return fn, arg, 0, false
 	}
-	return w.toks[first], [2]int{w.toks[open].End, w.toks[end].Start}, true
+	return w.toks[first], [2]int{w.toks[open].End, w.toks[end].Start}, w.toks[end].End, true
+}
+
+// itemText is select item i as the client wrote it (literals restored).
+func (cl *clauses) itemText(w *rewriter, i int) string {
+	r := cl.items[i]
+	text, _ := w.render([]piece{span(w.toks[r[0]].Start, w.toks[r[1]-1].End)})
+	return text
 }
 
 // edit replaces the byte range [from, to) of the normalized text.

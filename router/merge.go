@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/shardgate/shardgate/router/sqltext"
 	"github.com/shardgate/shardgate/topology"
@@ -83,11 +84,20 @@ func (c *planner) planMerge(p *Plan) error {
 			case AggNone:
 				m.GroupBy = append(m.GroupBy, i)
 			case AggAvg:
-				fn, arg, ok := cl.aggCall(w, i)
+				fn, arg, callEnd, ok := cl.aggCall(w, i)
 				if !ok {
 					return refuse("an AVG the proxy could not rewrite")
 				}
 				edits = append(edits, edit{fn.Start, fn.End, []piece{lit("sum")}})
+				if it.Alias == "" {
+					// Keep the column's name: PostgreSQL calls it "avg",
+					// MySQL names it by the expression as written.
+					name := " AS avg"
+					if c.dialect == sqltext.MySQL {
+						name = " AS `" + strings.ReplaceAll(cl.itemText(w, i), "`", "``") + "`"
+					}
+					edits = append(edits, edit{callEnd, callEnd, []piece{lit(name)}})
+				}
 				count := addHidden(lit("count("), span(arg[0], arg[1]), lit(")"))
 				m.Aggregates = append(m.Aggregates, AggColumn{Column: i, Func: AggAvg, CountColumn: count})
 			default:

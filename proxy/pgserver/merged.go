@@ -78,6 +78,13 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 	for i, f := range desc.Fields {
 		types[i] = mergeType(f.DataTypeOID)
 	}
+	for _, a := range plan.Merge.Aggregates {
+		// The shards sent an integer SUM; the client gets avg's numeric,
+		// and sorts and compares it as such.
+		if a.Func == router.AggAvg && a.Column >= 0 && a.Column < len(types) && types[a.Column] == merge.Int {
+			types[a.Column] = merge.Decimal
+		}
+	}
 	srcs := make([]merge.Source, len(sources))
 	for i, src := range sources {
 		srcs[i] = src

@@ -392,3 +392,38 @@ func TestProxySessionCommands(t *testing.T) {
 		}
 	}
 }
+
+// A psql script gives the same output through shardgate as against one
+// unsharded PostgreSQL database.
+func TestProxyPsqlScriptMatchesUnsharded(t *testing.T) {
+	f := startFixture(t, func(c *topology.Config) {
+		c.Databases[0].Tables["items"] = topology.TableRule{Key: "user_id", Type: "int"}
+		c.Databases[0].Tables["kinds"] = topology.TableRule{Reference: true}
+		c.Databases[0].ReadPolicy = string(topology.PrimaryOnly) // read what was just written
+	})
+	single := localcluster.StartForTest(t, localcluster.KindPostgres, localcluster.Options{Shards: 1, ReplicasPerShard: localcluster.NoReplicas, Database: "shop"})
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		psql = "/usr/lib/postgresql/15/bin/psql"
+	}
+	run := func(dsn string) string {
+		out, err := exec.CommandContext(t.Context(), psql, dsn, "-X", "-A", "-v", "ON_ERROR_STOP=1", "-f", "testdata/psql_script.sql").CombinedOutput()
+		if err != nil {
+			t.Fatalf("psql against %s: %v\n%s", dsn, err, out)
+		}
+		return string(out)
+	}
+	want := run(single.DSN(single.Shards[0].Primary))
+	got := run(f.dsn("app", "app-secret"))
+	if got != want {
+		t.Errorf("output through shardgate differs from one database:\n--- shardgate\n%s\n--- single\n%s", got, want)
+	}
+	// And the rows really are spread over both shards.
+	for shard := range 2 {
+		var n int64
+		f.direct(t, shard).QueryRow(t.Context(), "SELECT count(*) FROM items").Scan(&n)
+		if n == 0 {
+			t.Errorf("shard %d holds no items: nothing was sharded", shard)
+		}
+	}
+}
