@@ -31,7 +31,7 @@ func (c *planner) insert() (*Plan, error) {
 		return c.broadcast("reference table write: every shard primary"), nil
 	}
 	if ins.Select != nil {
-		return nil, fmt.Errorf("%w: INSERT ... SELECT into sharded table %s: the proxy cannot see which shard each selected row belongs to; insert the rows with VALUES", ErrUnsupported, t.Name)
+		return c.insertSelect(t)
 	}
 	for _, col := range ins.UpsertSets {
 		if strings.EqualFold(col, t.Key) {
@@ -134,4 +134,61 @@ func (c *planner) valuesRows(want int) (valuesSpans, error) {
 		return valuesSpans{}, fmt.Errorf("%w: found %d VALUES rows in the text but the parser saw %d; cannot split this INSERT", ErrUnsupported, len(rows), want)
 	}
 	return valuesSpans{w: w, rows: rows}, nil
+}
+
+// insertSelect routes INSERT INTO t (..., key, ...) SELECT ..., k, ...
+// where k is the sharding key column of a source table with the same key
+// type: every selected row carries a key that lives on the shard the row
+// is read from, so each shard inserts its own rows, and the statement
+// runs on the shards of the source (all of them without a key). Anything
+// else is refused: the proxy cannot see where each selected row belongs.
+func (c *planner) insertSelect(t *topology.Table) (*Plan, error) {
+	ins := c.st.Insert
+	refuse := fmt.Errorf("%w: INSERT ... SELECT into sharded table %s must select its key %s from the key column of a sharded source table (same key type), so every row stays on its shard", ErrUnsupported, t.Name, t.Key)
+	keyCol := -1
+	for i, col := range ins.Columns {
+		if strings.EqualFold(col, t.Key) {
+			keyCol = i
+		}
+	}
+	src := ins.Select
+	if keyCol < 0 || src.Select == nil || src.Select.Compound != "" || keyCol >= len(src.Select.Items) || src.Select.Items[keyCol].Column == nil {
+		return nil, refuse
+	}
+	col := *src.Select.Items[keyCol].Column
+	found := false
+	for _, r := range ownTables(src) {
+		st := lookupTable(c.db, r)
+		if st == nil || st.Kind != topology.Sharded || st.KeyType != t.KeyType || !strings.EqualFold(st.Key, col.Name) {
+			continue
+		}
+		name := r.Alias
+		if name == "" {
+			name = r.Name
+		}
+		if col.Qualifier == "" || strings.EqualFold(col.Qualifier, name) {
+			found = true
+		}
+	}
+	if !found {
+		return nil, refuse
+	}
+	sub := *c
+	sub.st = src
+	loc, err := sub.locate()
+	if err != nil {
+		return nil, err
+	}
+	shards := loc.shards.shards(c.db)
+	if len(shards) == 0 {
+		shards = []*topology.Shard{c.db.Shards[0]}
+	}
+	p := &Plan{Statement: c.st, Route: RouteSingle, Write: true, Reason: "INSERT ... SELECT keeps rows on their shard: " + reasonFor(loc, len(shards), len(c.db.Shards))}
+	for _, sh := range shards {
+		p.Targets = append(p.Targets, Target{Shard: sh, Role: RolePrimary})
+	}
+	if len(shards) > 1 {
+		p.Route, p.SumAffected = RouteScatter, true
+	}
+	return p, nil
 }
