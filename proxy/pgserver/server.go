@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/shardgate/shardgate/proxy/pgwire"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/postgres"
 	"github.com/shardgate/shardgate/router/sqltext"
@@ -37,6 +38,7 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 
+	bufs       *pgwire.BufferPool // client buffers, lent only while a client is busy
 	clients    atomic.Int64
 	maxClients atomic.Int64
 	nextKey    atomic.Uint32
@@ -60,6 +62,7 @@ func New(store *topology.Store, opts Options) *Server {
 		opts:   opts,
 		log:    log,
 	}
+	s.bufs = pgwire.NewBufferPool()
 	s.maxClients.Store(int64(opts.MaxClients))
 	return s
 }

@@ -56,7 +56,7 @@ type txState struct {
 }
 
 func newSession(s *Server, nc net.Conn) *session {
-	return &session{srv: s, nc: nc, r: pgwire.NewReader(nc, maxClientMessage), w: pgwire.NewWriter(nc), settings: map[string]string{}}
+	return &session{srv: s, nc: nc, r: pgwire.NewPooledReader(nc, maxClientMessage, s.bufs), w: pgwire.NewPooledWriter(nc, s.bufs), settings: map[string]string{}}
 }
 
 func (s *session) close() {

@@ -163,6 +163,6 @@ func (s *session) startTLS() error {
 	if err := tc.Handshake(); err != nil {
 		return fmt.Errorf("TLS handshake: %w", err)
 	}
-	s.nc, s.r, s.w = tc, pgwire.NewReader(tc, maxClientMessage), pgwire.NewWriter(tc)
+	s.nc, s.r, s.w = tc, pgwire.NewPooledReader(tc, maxClientMessage, s.srv.bufs), pgwire.NewPooledWriter(tc, s.srv.bufs)
 	return nil
 }

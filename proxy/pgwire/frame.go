@@ -62,6 +62,7 @@ type Reader struct {
 	phase Phase
 	hdr   [5]byte
 	buf   []byte
+	pool  *BufferPool // set: no buffer is held while waiting (UsePool)
 }
 
 // NewReader reads from r (wrapped in a bufio.Reader unless it is one).
@@ -99,7 +100,11 @@ func (r *Reader) ReadRaw() (typ byte, body []byte, err error) {
 	if cap(r.buf) > keepBody {
 		r.buf = nil
 	}
-	if _, err := io.ReadFull(r.br, r.hdr[:]); err != nil {
+	if r.pool != nil && (r.br == nil || r.br.Buffered() == 0) {
+		if err := r.idleHeader(); err != nil {
+			return 0, nil, err
+		}
+	} else if _, err := io.ReadFull(r.br, r.hdr[:]); err != nil {
 		return 0, nil, err // io.EOF: clean close; io.ErrUnexpectedEOF: torn header
 	}
 	typ = r.hdr[0]

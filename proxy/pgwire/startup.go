@@ -31,6 +31,7 @@ const maxStartupPacket = 10000
 // Checking that "user" is present is the caller's business (PostgreSQL
 // answers 28000 when it is missing).
 func (r *Reader) ReadStartup() (pgproto3.FrontendMessage, error) {
+	r.borrow()
 	var hdr [4]byte
 	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
 		return nil, err

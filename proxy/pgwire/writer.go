@@ -26,9 +26,10 @@ const (
 // safe for concurrent use. A failed write is sticky: the stream may hold
 // half a message, so every later call returns the same error.
 type Writer struct {
-	dst io.Writer
-	buf []byte
-	err error
+	dst  io.Writer
+	buf  []byte
+	err  error
+	pool *BufferPool // set: buf is borrowed per burst (UsePool)
 }
 
 // NewWriter writes to w (normally the net.Conn).
@@ -41,6 +42,9 @@ func NewWriter(w io.Writer) *Writer {
 func (w *Writer) Send(msg pgproto3.Message) error {
 	if w.err != nil {
 		return w.err
+	}
+	if w.buf == nil && w.pool != nil {
+		w.buf = w.pool.getWrite()
 	}
 	n := len(w.buf)
 	b, err := msg.Encode(w.buf)
@@ -60,6 +64,9 @@ func (w *Writer) WriteRaw(typ byte, body []byte) error {
 	}
 	if len(body) > math.MaxInt32-4 {
 		return fmt.Errorf("%w: %s body of %d bytes", ErrTooLarge, typeName(typ), len(body))
+	}
+	if w.buf == nil && w.pool != nil {
+		w.buf = w.pool.getWrite()
 	}
 	var hdr [5]byte
 	hdr[0] = typ
@@ -106,8 +113,16 @@ func (w *Writer) maybeFlush() error {
 	return w.Flush()
 }
 
-// reset empties the buffer, dropping it if one big burst grew it.
+// reset empties the buffer, dropping it if one big burst grew it, or
+// giving it back to the pool.
 func (w *Writer) reset() {
+	if w.pool != nil {
+		if w.buf != nil {
+			w.pool.putWrite(w.buf)
+		}
+		w.buf = nil
+		return
+	}
 	if cap(w.buf) > keepWriteBuf {
 		w.buf = make([]byte, 0, initialBufCap)
 		return
