@@ -2,8 +2,9 @@
 # Installs the database servers that shardgate's integration tests and
 # `shardgate dev` start (topology/localcluster), on Debian/Ubuntu.
 #
-#   scripts/deps.sh          PostgreSQL server+client, MariaDB server+client
-#   scripts/deps.sh bench    the same plus pgbouncer and sysbench
+#   scripts/deps.sh          PostgreSQL server+client, MariaDB server+client,
+#                            sysbench (the MySQL proxy's tests run it)
+#   scripts/deps.sh bench    the same plus pgbouncer
 #
 # Idempotent: installs only what is missing, runs `apt-get update` only when
 # it has something to install, prints one line per package installed and
@@ -40,9 +41,9 @@ missing=()
 have_postgres || missing+=("postgresql-$PG_VERSION" "postgresql-client-$PG_VERSION")
 { have_cmd mariadbd && have_cmd mariadb-install-db; } || missing+=(mariadb-server)
 have_cmd mariadb || missing+=(mariadb-client)
+have_cmd sysbench || missing+=(sysbench)
 if [ "$bench" = 1 ]; then
   have_cmd pgbouncer || missing+=(pgbouncer)
-  have_cmd sysbench || missing+=(sysbench)
 fi
 
 [ ${#missing[@]} -gt 0 ] || exit 0

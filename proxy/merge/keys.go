@@ -17,8 +17,8 @@ import (
 // too. The group keeps the spelling of its first row, as a server shows
 // the value of one of the rows it grouped.
 //
-// Text under a collation that equates different bytes (MySQL's default
-// case-insensitive ones) is not folded: "a" and "A" stay two groups.
+// Bytes are not folded: "a" and "A" stay two groups; TextCI folds them
+// into one, as MySQL's case-insensitive collations do.
 func appendKeyValue(k []byte, t Type, v []byte) ([]byte, error) {
 	if v == nil {
 		return append(k, 0), nil
@@ -79,6 +79,8 @@ func appendKeyValue(k []byte, t Type, v []byte) ([]byte, error) {
 			return append(k, 1, 1), nil
 		}
 		return append(k, 1, 0), nil
+	case TextCI:
+		return appendBytes(append(k, 1), foldCI(nil, v)), nil
 	}
 	return appendBytes(append(k, 1), v), nil
 }

@@ -40,6 +40,12 @@ const (
 	// SUM adds in single precision and prints float4 digits, as the
 	// server does, so 0.1 + 0.2 is "0.3" and not "0.30000001192092896".
 	Float32
+	// TextCI is text under a case- and accent-insensitive collation
+	// (MySQL's _ci collations): values compare and group by a folded key
+	// (upper case, Latin accents removed, trailing spaces ignored), so "a",
+	// "A" and "á " are equal. It approximates utf8mb4_general_ci; where a
+	// shard's order still disagrees, the merge reports ErrUnsorted.
+	TextCI
 )
 
 func (t Type) String() string {
@@ -58,11 +64,13 @@ func (t Type) String() string {
 		return "bool"
 	case Float32:
 		return "float32"
+	case TextCI:
+		return "text_ci"
 	}
 	return "type(" + strconv.Itoa(int(t)) + ")"
 }
 
-func (t Type) valid() bool { return t <= Float32 }
+func (t Type) valid() bool { return t <= TextCI }
 
 // numeric reports whether values of t can be added (COUNT, SUM, AVG).
 func (t Type) numeric() bool {
@@ -85,6 +93,7 @@ type keyVal struct {
 	f    float64 // Float, Float32
 	raw  []byte  // the text; compared directly for Bytes and big integers
 	dec  decView // Decimal
+	fold []byte  // TextCI: the folded key
 }
 
 // parseKey parses v as t into k. A nil v is NULL.
@@ -98,6 +107,8 @@ func parseKey(t Type, v []byte, k *keyVal) error {
 	switch t {
 	case Bytes:
 		return nil
+	case TextCI:
+		k.fold = foldCI(k.fold[:0], v)
 	case Int:
 		if !validInt(v, true) {
 			return badValue(t, v)
@@ -152,6 +163,8 @@ func cmpKey(t Type, a, b *keyVal) int {
 		return cmpFloat(a.f, b.f)
 	case Bool:
 		return cmpOrdered(a.n, b.n)
+	case TextCI:
+		return bytes.Compare(a.fold, b.fold)
 	}
 	return bytes.Compare(a.raw, b.raw)
 }
