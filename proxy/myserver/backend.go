@@ -1,0 +1,267 @@
+package myserver
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/shardgate/shardgate/proxy/mysqlwire"
+	"github.com/shardgate/shardgate/proxy/pool"
+	"github.com/shardgate/shardgate/topology"
+)
+
+// maxBackendStatements bounds the statements prepared on one backend
+// connection; past it the least recently prepared one is closed.
+const maxBackendStatements = 512
+
+// backendConn is one logged-in connection to a MySQL/MariaDB server.
+type backendConn struct {
+	*mysqlwire.Backend
+	addr string
+	cfg  mysqlwire.BackendConfig
+
+	// owner and version identify the session state last applied here:
+	// the same session at the same version needs no SET round trip.
+	owner   *session
+	version uint64
+	// sets are the SET statements applied beyond the login state.
+	sets []setting
+
+	// prepared maps statement text to its id on this connection.
+	prepared map[string]*backendStmt
+	order    []string // prepared texts, oldest first (eviction)
+}
+
+// backendStmt is a statement prepared on one backend connection.
+type backendStmt struct {
+	id      uint32
+	params  int
+	columns int
+}
+
+func dialBackend(ctx context.Context, addr string, cred topology.Backend, timeout time.Duration) (*backendConn, error) {
+	cfg := mysqlwire.BackendConfig{Addr: addr, User: cred.User, Password: cred.Password, Database: cred.Database, DialTimeout: timeout}
+	b, err := mysqlwire.DialBackend(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("log in to %s: %w", addr, err)
+	}
+	return &backendConn{Backend: b, addr: addr, cfg: cfg, prepared: map[string]*backendStmt{}}, nil
+}
+
+// Close says goodbye (COM_QUIT) and closes the socket.
+func (c *backendConn) Close() error {
+	c.ResetSequence()
+	c.WritePacket([]byte{comQuit})
+	c.Flush()
+	return c.Backend.Close()
+}
+
+// send writes one command packet to the server.
+func (c *backendConn) send(payload []byte) error {
+	c.ResetSequence()
+	if err := c.WritePacket(payload); err != nil {
+		return err
+	}
+	return c.Flush()
+}
+
+// syncState applies the session's settings (SET NAMES, sql_mode, user
+// variables...) when this connection last served another session or an
+// older state. Settings apply in order; a connection holding settings
+// that are not a prefix of the session's is reset first
+// (COM_RESET_CONNECTION), so one client's state never leaks to the next.
+func (c *backendConn) syncState(s *session) error {
+	if c.owner == s && c.version == s.stateVersion {
+		return nil
+	}
+	want := s.sets
+	if len(c.sets) > len(want) || !slices.Equal(c.sets, want[:len(c.sets)]) {
+		if err := c.reset(); err != nil {
+			return err
+		}
+	}
+	for _, st := range want[len(c.sets):] {
+		if _, err := c.Simple(st.sql); err != nil {
+			return err
+		}
+		c.sets = append(c.sets, st)
+	}
+	c.owner, c.version = s, s.stateVersion
+	return nil
+}
+
+// reset returns the connection to its login state: session variables,
+// user variables, temporary tables and prepared statements are gone.
+func (c *backendConn) reset() error {
+	if err := c.send([]byte{comResetConnection}); err != nil {
+		return &backendError{c.addr, err}
+	}
+	p, err := c.ReadPacket()
+	if err != nil {
+		return &backendError{c.addr, err}
+	}
+	if mysqlwire.IsErr(p) {
+		return mysqlwire.ParseError(p)
+	}
+	c.sets = c.sets[:0]
+	clear(c.prepared)
+	c.order = c.order[:0]
+	c.owner = nil
+	return nil
+}
+
+// prepare returns the statement's id on this connection, preparing it the
+// first time (COM_STMT_PREPARE; the definitions that follow are read and
+// dropped: the client got its own).
+func (c *backendConn) prepare(sql string) (*backendStmt, error) {
+	if st, ok := c.prepared[sql]; ok {
+		return st, nil
+	}
+	if len(c.order) >= maxBackendStatements {
+		old := c.order[0]
+		c.order = c.order[1:]
+		if st := c.prepared[old]; st != nil {
+			delete(c.prepared, old)
+			if err := c.closeStmt(st.id); err != nil {
+				return nil, err
+			}
+		}
+	}
+	buf := make([]byte, 0, 1+len(sql))
+	buf = append(append(buf, comStmtPrepare), sql...)
+	if err := c.send(buf); err != nil {
+		return nil, &backendError{c.addr, err}
+	}
+	p, err := c.ReadPacket()
+	if err != nil {
+		return nil, &backendError{c.addr, err}
+	}
+	if mysqlwire.IsErr(p) {
+		return nil, &relayedError{mysqlwire.ParseError(p)}
+	}
+	ok, err := mysqlwire.ParsePrepareOK(p)
+	if err != nil {
+		return nil, &backendError{c.addr, err}
+	}
+	if err := c.skipDefinitions(int(ok.Params), int(ok.Columns)); err != nil {
+		return nil, err
+	}
+	st := &backendStmt{id: ok.StatementID, params: int(ok.Params), columns: int(ok.Columns)}
+	c.remember(sql, st)
+	return st, nil
+}
+
+// remember records a statement prepared on this connection.
+func (c *backendConn) remember(sql string, st *backendStmt) {
+	if old, ok := c.prepared[sql]; ok {
+		// Prepared twice (a client PREPARE of a text already here): the
+		// older id stays valid on the server until the connection closes.
+		_ = old
+		c.prepared[sql] = st
+		return
+	}
+	c.prepared[sql] = st
+	c.order = append(c.order, sql)
+}
+
+// skipDefinitions reads the parameter and column definition blocks that
+// follow a PREPARE OK (each ended by an EOF when not empty).
+func (c *backendConn) skipDefinitions(params, columns int) error {
+	for _, n := range []int{params, columns} {
+		if n == 0 {
+			continue
+		}
+		for i := 0; i <= n; i++ { // n definitions and an EOF
+			if _, err := c.ReadPacket(); err != nil {
+				return &backendError{c.addr, err}
+			}
+		}
+	}
+	return nil
+}
+
+func (c *backendConn) closeStmt(id uint32) error {
+	var buf [5]byte
+	buf[0] = comStmtClose
+	binary.LittleEndian.PutUint32(buf[1:], id)
+	if err := c.send(buf[:]); err != nil { // no answer
+		return &backendError{c.addr, err}
+	}
+	return nil
+}
+
+// kill interrupts the statement running on this connection from a second
+// connection to the same server (KILL QUERY), so a client that went away
+// does not leave a long query holding the server and the pool slot.
+func (c *backendConn) kill(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	k, err := mysqlwire.DialBackend(ctx, c.cfg)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	_, err = k.Simple(fmt.Sprintf("KILL QUERY %d", c.ConnectionID))
+	return err
+}
+
+// backends holds one connection pool per (server address, credentials).
+// Pools outlive topology reloads: a server that stays in the file keeps
+// its pool.
+type backends struct {
+	dialTimeout time.Duration
+	mu          sync.Mutex
+	pools       map[poolKey]*pool.Pool[*backendConn]
+}
+
+type poolKey struct {
+	addr, user, database string
+}
+
+func newBackends() *backends {
+	return &backends{dialTimeout: 5 * time.Second, pools: map[poolKey]*pool.Pool[*backendConn]{}}
+}
+
+// poolFor returns the pool of one server of a database, creating it on
+// first use with the database's pool settings.
+func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn] {
+	k := poolKey{addr, db.Backend.User, db.Backend.Database}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p, ok := b.pools[k]; ok {
+		return p
+	}
+	cred := db.Backend
+	timeout := b.dialTimeout
+	dial := func(ctx context.Context) (*backendConn, error) {
+		return dialBackend(ctx, addr, cred, timeout)
+	}
+	p := pool.New(dial, db.MaxPerBackend, db.IdleTimeout)
+	b.pools[k] = p
+	return p
+}
+
+// closeAll closes every pool (shutdown).
+func (b *backends) closeAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, p := range b.pools {
+		p.Close()
+		delete(b.pools, k)
+	}
+}
+
+// backendError is a failure of the connection to a server (not an error
+// the server reported): the connection is discarded.
+type backendError struct {
+	addr string
+	err  error
+}
+
+func (e *backendError) Error() string {
+	return fmt.Sprintf("lost connection to backend %s: %v", e.addr, e.err)
+}
+func (e *backendError) Unwrap() error { return e.err }

@@ -1,0 +1,244 @@
+package myserver
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/shardgate/shardgate/proxy/mysqlwire"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/topology"
+)
+
+// setting is one SET statement of the session, re-applied in order on
+// every backend connection the session uses.
+type setting struct {
+	name, sql string
+}
+
+// local handles what the router leaves to the session: transaction
+// control, USE and session settings, which under transaction pooling must
+// not stick to one backend connection.
+func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
+	st := plan.Statement
+	switch st.Kind {
+	case router.KindBegin:
+		if s.tx.open {
+			// MySQL commits the open transaction before starting another.
+			if err := s.commitNow(); err != nil {
+				return err
+			}
+		}
+		s.openTx([]string{w.sql})
+		return s.sendOK(0, 0, w.more)
+	case router.KindCommit, router.KindRollback:
+		return s.finishTx(ctx, w)
+	case router.KindSavepoint:
+		return s.inTx(ctx, db, w)
+	case router.KindSet:
+		return s.set(ctx, db, st, w)
+	case router.KindUse:
+		if err := s.useDatabase(st.Object); err != nil {
+			return err
+		}
+		return s.sendOK(0, 0, w.more)
+	}
+	return s.sendOK(0, 0, w.more)
+}
+
+// commitNow commits the open transaction on its shard, if it touched one.
+func (s *session) commitNow() error {
+	if s.tx.conn == nil {
+		s.tx = txState{}
+		return nil
+	}
+	_, err := s.tx.conn.Simple("COMMIT")
+	s.endTx(err != nil)
+	return err
+}
+
+// finishTx ends the transaction with the client's COMMIT or ROLLBACK: on
+// its shard if it touched one, else locally.
+func (s *session) finishTx(ctx context.Context, w *work) error {
+	if s.tx.conn == nil {
+		s.tx = txState{}
+		return s.sendOK(0, 0, w.more)
+	}
+	conn, release := s.tx.conn, s.tx.release
+	s.tx = txState{} // the client's OK must say the transaction ended
+	_, err := s.relay(ctx, conn, w, router.Target{})
+	release(!isClean(err) || s.killed.Load())
+	return err
+}
+
+// isClean reports whether a statement's error left its connection usable
+// (none, or the server's own error).
+func isClean(err error) bool {
+	return err == nil || err == errRelayed || isServerError(err)
+}
+
+// inTx runs a SAVEPOINT, RELEASE SAVEPOINT or ROLLBACK TO: on the
+// transaction's shard, or deferred until the transaction picks one.
+func (s *session) inTx(ctx context.Context, db *topology.DB, w *work) error {
+	switch {
+	case s.tx.conn != nil:
+		return s.single(ctx, db, router.Target{Shard: s.tx.shard, Role: router.RolePrimary}, w)
+	case s.tx.open:
+		s.tx.deferred = append(s.tx.deferred, w.sql)
+		return s.sendOK(0, 0, w.more)
+	}
+	// Outside a transaction: let a server answer (an error for ROLLBACK TO).
+	return s.single(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}, w)
+}
+
+// set runs a SET. autocommit and SET TRANSACTION are the session's own;
+// anything else is checked by a server (the transaction's, or the
+// unsharded shard's primary) and then remembered, so every connection
+// the session later uses gets it.
+func (s *session) set(ctx context.Context, db *topology.DB, st *router.Statement, w *work) error {
+	if st.SetGlobal {
+		return &mysqlwire.Error{Code: erNotSupported, State: "42000",
+			Message: "shardgate: SET GLOBAL through the proxy would reach one server only; set it on every server"}
+	}
+	switch st.Object {
+	case "autocommit":
+		return s.setAutocommit(w)
+	case "transaction":
+		switch {
+		case s.tx.conn != nil:
+			return s.single(ctx, db, router.Target{Shard: s.tx.shard, Role: router.RolePrimary}, w)
+		case s.tx.open:
+			s.tx.deferred = append(s.tx.deferred, w.sql)
+		default:
+			s.nextTx = append(s.nextTx, w.sql)
+		}
+		return s.sendOK(0, 0, w.more)
+	}
+	c, release := s.tx.conn, func(bool) {}
+	if c == nil {
+		var err error
+		c, _, release, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary})
+		if err != nil {
+			return err
+		}
+	}
+	_, err := s.relay(ctx, c, w, router.Target{})
+	if err == nil {
+		s.addSetting(st.Object, w.sql)
+		c.sets = slices.Clone(s.sets)
+		c.owner, c.version = s, s.stateVersion
+	}
+	release(!isClean(err) || s.killed.Load())
+	return err
+}
+
+// addSetting records a SET; setting a variable again replaces its entry.
+func (s *session) addSetting(name, sql string) {
+	s.sets = slices.DeleteFunc(s.sets, func(x setting) bool { return x.name == name })
+	s.sets = append(s.sets, setting{name, sql})
+	s.stateVersion++
+}
+
+var autocommitValue = regexp.MustCompile(`(?is)^\s*set\s+(?:session\s+|local\s+|@@session\.|@@local\.|@@)?autocommit\s*:?=\s*'?(\w+)'?\s*;?\s*$`)
+
+// setAutocommit handles SET autocommit: backends always autocommit, and
+// with autocommit off the session runs every statement in a transaction
+// of its own making. Turning it on commits the open transaction, as in
+// MySQL.
+func (s *session) setAutocommit(w *work) error {
+	m := autocommitValue.FindStringSubmatch(w.sql)
+	if m == nil {
+		return &mysqlwire.Error{Code: erNotSupported, State: "42000",
+			Message: "shardgate: SET autocommit must be a statement of its own: SET autocommit = 0|1"}
+	}
+	var on bool
+	switch strings.ToUpper(m[1]) {
+	case "1", "ON", "TRUE":
+		on = true
+	case "0", "OFF", "FALSE":
+	default:
+		return &mysqlwire.Error{Code: 1231, State: "42000", Message: "Variable 'autocommit' can't be set to the value of '" + m[1] + "'"}
+	}
+	if on && !s.autocommit && s.tx.open {
+		if err := s.commitNow(); err != nil {
+			return err
+		}
+	}
+	s.autocommit = on
+	return s.sendOK(0, 0, w.more)
+}
+
+var lastInsertIDPattern = regexp.MustCompile(`(?is)^\s*select\s+last_insert_id\s*\(\s*\)\s*(?:as\s+` + "`?" + `(\w+)` + "`?" + `)?\s*;?\s*$`)
+
+// lastInsertIDQuery recognises SELECT LAST_INSERT_ID(): the id belongs to
+// the backend connection that ran the INSERT, which the pool may since
+// have given to someone else, so the session answers it from the OK
+// packets it relayed.
+func lastInsertIDQuery(sql string) (alias string, ok bool) {
+	if len(sql) > 80 {
+		return "", false
+	}
+	m := lastInsertIDPattern.FindStringSubmatch(sql)
+	if m == nil {
+		return "", false
+	}
+	if m[1] == "" {
+		return "LAST_INSERT_ID()", true
+	}
+	return m[1], true
+}
+
+func (s *session) sendLastInsertID(alias string, w *work) error {
+	col := mysqlwire.Column{Catalog: "def", Name: alias, Charset: 63, Length: 21, Type: typeLongLong, Flags: flagNotNull | flagUnsigned | flagBinary}
+	row := [][]byte{strconv.AppendUint(nil, s.lastInsertID, 10)}
+	return s.sendRows([]mysqlwire.Column{col}, [][][]byte{row}, w)
+}
+
+// Column types and flags of results the session makes itself.
+const (
+	typeLongLong = 0x08
+	flagNotNull  = 0x0001
+	flagUnsigned = 0x0020
+	flagBinary   = 0x0080
+)
+
+// sendRows writes a whole small result set made by the session.
+func (s *session) sendRows(cols []mysqlwire.Column, rows [][][]byte, w *work) error {
+	out := mysqlwire.AppendLenEncInt(s.out[:0], uint64(len(cols)))
+	if err := s.c.WritePacket(out); err != nil {
+		return &fatalError{err}
+	}
+	for _, c := range cols {
+		if err := s.c.WritePacket(mysqlwire.AppendColumn(out[:0], c)); err != nil {
+			return &fatalError{err}
+		}
+	}
+	if err := s.c.WritePacket(mysqlwire.AppendEOF(out[:0], 0, s.status())); err != nil {
+		return &fatalError{err}
+	}
+	for _, r := range rows {
+		var err error
+		if w.binary {
+			out, err = mysqlwire.AppendBinaryRow(out[:0], cols, r)
+			if err != nil {
+				return err
+			}
+		} else {
+			out = mysqlwire.AppendTextRow(out[:0], r)
+		}
+		if err := s.c.WritePacket(out); err != nil {
+			return &fatalError{err}
+		}
+	}
+	st := s.status()
+	if w.more {
+		st |= statusMoreResults
+	}
+	s.out = out
+	if err := s.c.WritePacket(mysqlwire.AppendEOF(out[:0], 0, st)); err != nil {
+		return &fatalError{err}
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package myserver
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/shardgate/shardgate/proxy/mysqlwire"
+	"github.com/shardgate/shardgate/router"
+)
+
+// maxLongData bounds what COM_STMT_SEND_LONG_DATA may accumulate for one
+// statement.
+const maxLongData = 64 << 20
+
+// clientStmt is a statement the client prepared: a proxy-side id for a
+// text that is prepared lazily on each backend connection that runs it.
+type clientStmt struct {
+	id      uint32
+	sql     string
+	params  int
+	columns int
+	// types are the parameter types of the last execute that bound them:
+	// clients send them only when they change (new-params-bound-flag).
+	types    []uint16
+	longData map[int][]byte
+	longSize int
+}
+
+// stmtPrepare answers COM_STMT_PREPARE with the definitions a server
+// gives for the text (the transaction's, or the unsharded shard's
+// primary, which holds every table) under a proxy-side statement id.
+func (s *session) stmtPrepare(ctx context.Context, sql string) error {
+	db, err := s.db()
+	if err != nil {
+		return err
+	}
+	c, release := s.tx.conn, func(bool) {}
+	if c == nil {
+		c, _, release, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary})
+		if err != nil {
+			return err
+		}
+	}
+	err = s.prepareOn(c, sql)
+	release(!isClean(err))
+	return err
+}
+
+// prepareOn prepares sql on c and relays the definitions to the client,
+// keeping the statement prepared on c for later executes there.
+func (s *session) prepareOn(c *backendConn, sql string) error {
+	cmd := append(append(s.cmd[:0], comStmtPrepare), sql...)
+	s.cmd = cmd
+	if err := c.send(cmd); err != nil {
+		return &backendError{c.addr, err}
+	}
+	p, err := c.ReadPacket()
+	if err != nil {
+		return &backendError{c.addr, err}
+	}
+	if mysqlwire.IsErr(p) {
+		return s.forward(p)
+	}
+	ok, err := mysqlwire.ParsePrepareOK(p)
+	if err != nil {
+		return &backendError{c.addr, err}
+	}
+	s.nextStmtID++
+	st := &clientStmt{id: s.nextStmtID, sql: sql, params: int(ok.Params), columns: int(ok.Columns)}
+	s.stmts[st.id] = st
+	c.remember(sql, &backendStmt{id: ok.StatementID, params: st.params, columns: st.columns})
+	mine := ok
+	mine.StatementID = st.id
+	s.out = mysqlwire.AppendPrepareOK(s.out[:0], mine)
+	if err := s.forward(s.out); err != nil {
+		return err
+	}
+	for _, n := range []int{st.params, st.columns} {
+		if n == 0 {
+			continue
+		}
+		for i := 0; i <= n; i++ { // n definitions and an EOF
+			p, err := c.ReadPacket()
+			if err != nil {
+				return &backendError{c.addr, err}
+			}
+			if mysqlwire.IsEOF(p) {
+				s.patchStatus(p, false)
+			}
+			if err := s.forward(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stmtExecute runs COM_STMT_EXECUTE: the parameters are decoded (with the
+// types bound by an earlier execute when the client does not repeat
+// them), the statement is routed by them and executed on each target's
+// connection under that connection's own statement id.
+func (s *session) stmtExecute(ctx context.Context, p []byte) error {
+	st, err := s.stmtFor(p, "mysqld_stmt_execute")
+	if err != nil {
+		return err
+	}
+	ex, err := mysqlwire.ParseStmtExecute(p, st.params, st.types, st.longData)
+	st.longData, st.longSize = nil, 0
+	if err != nil {
+		return &mysqlwire.Error{Code: 1210, State: "HY000", Message: "Incorrect arguments to mysqld_stmt_execute: " + err.Error()}
+	}
+	if ex.Flags&0x07 != 0 {
+		return &mysqlwire.Error{Code: erNotSupported, State: "42000", Message: "shardgate: server-side cursors (COM_STMT_FETCH) are not supported"}
+	}
+	if len(ex.Params) > 0 {
+		st.types = st.types[:0]
+		for _, prm := range ex.Params {
+			st.types = append(st.types, prm.Type)
+		}
+	}
+	w := &work{sql: st.sql, binary: true, params: ex.Params, rparams: make([]router.Param, len(ex.Params))}
+	for i, prm := range ex.Params {
+		w.rparams[i] = mysqlwire.RouterParam(prm)
+	}
+	return s.execute(ctx, w)
+}
+
+// stmtFor finds the statement a COM_STMT_* packet names.
+func (s *session) stmtFor(p []byte, command string) (*clientStmt, error) {
+	if len(p) < 5 {
+		return nil, &mysqlwire.Error{Code: 1210, State: "HY000", Message: "Incorrect arguments to " + command}
+	}
+	id := binary.LittleEndian.Uint32(p[1:5])
+	st, ok := s.stmts[id]
+	if !ok {
+		return nil, &mysqlwire.Error{Code: 1243, State: "HY000", Message: fmt.Sprintf("Unknown prepared statement handler (%d) given to %s", id, command)}
+	}
+	return st, nil
+}
+
+// stmtSendLongData keeps a chunk of a parameter's value for the next
+// execute. The command has no answer; a bad one is remembered by the
+// execute failing.
+func (s *session) stmtSendLongData(p []byte) {
+	id, param, data, err := mysqlwire.ParseLongData(p)
+	if err != nil {
+		return
+	}
+	st, ok := s.stmts[id]
+	if !ok || param < 0 || param >= st.params || st.longSize+len(data) > maxLongData {
+		return
+	}
+	if st.longData == nil {
+		st.longData = map[int][]byte{}
+	}
+	st.longData[param] = append(st.longData[param], data...)
+	st.longSize += len(data)
+}
+
+// stmtClose forgets a statement (no answer). Backend connections keep
+// their copies until evicted: another session may prepare the same text.
+func (s *session) stmtClose(p []byte) {
+	if len(p) >= 5 {
+		delete(s.stmts, binary.LittleEndian.Uint32(p[1:5]))
+	}
+}
+
+// stmtReset drops the long data sent for a statement.
+func (s *session) stmtReset(p []byte) error {
+	st, err := s.stmtFor(p, "mysqld_stmt_reset")
+	if err != nil {
+		return err
+	}
+	st.longData, st.longSize = nil, 0
+	return s.sendOK(0, 0, false)
+}
