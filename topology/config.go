@@ -15,6 +15,17 @@ type Config struct {
 	TLS       TLSConfig  `yaml:"tls,omitempty"`
 	Users     []User     `yaml:"users"`
 	Databases []Database `yaml:"databases"`
+	Health    Health     `yaml:"health,omitempty"`
+}
+
+// Health tunes the backend health checks. Pointers tell "left out" (take
+// the default) from an explicit value, which must then be usable: a zero
+// interval or threshold is a mistake, not a request for the default.
+type Health struct {
+	Interval *Duration `yaml:"interval,omitempty"` // between probe rounds
+	Timeout  *Duration `yaml:"timeout,omitempty"`  // bounds one probe
+	Failures *int      `yaml:"failures,omitempty"` // consecutive failed probes that ban a server
+	Recover  *int      `yaml:"recover,omitempty"`  // consecutive good probes that end a ban
 }
 
 // Listen names the client-facing addresses; an empty one is not served.
@@ -47,8 +58,14 @@ type Database struct {
 	UnshardedShard string               `yaml:"unsharded_shard,omitempty"`
 	ReadPolicy     string               `yaml:"read_policy,omitempty"`
 	MaxReplicaLag  Duration             `yaml:"max_replica_lag,omitempty"`
-	Pool           Pool                 `yaml:"pool,omitempty"`
-	Shards         []ShardConfig        `yaml:"shards"`
+	// ReplicaFallback: "primary" (default) or "error", when a shard has no
+	// usable replica for a read.
+	ReplicaFallback string `yaml:"replica_fallback,omitempty"`
+	// ReadYourWrites: how long a session's reads of a shard it wrote to
+	// go to the primary; 0 turns it off.
+	ReadYourWrites Duration      `yaml:"read_your_writes,omitempty"`
+	Pool           Pool          `yaml:"pool,omitempty"`
+	Shards         []ShardConfig `yaml:"shards"`
 }
 
 // Backend holds the credentials and database name the proxy uses on every

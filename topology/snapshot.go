@@ -27,13 +27,36 @@ const (
 
 var readPolicies = []ReadPolicy{RoundRobin, LeastConnections, Random, PrimaryOnly, ClientHash}
 
+// ReplicaFallback says what a read does when its shard has no usable
+// replica.
+type ReplicaFallback string
+
+const (
+	FallbackPrimary ReplicaFallback = "primary" // read from the primary
+	FallbackError   ReplicaFallback = "error"   // refuse the read
+)
+
 // Defaults applied to fields the file leaves out.
 const (
 	DefaultReadPolicy    = RoundRobin
 	DefaultMaxPerBackend = 20
 	DefaultIdleTimeout   = 60 * time.Second
 	DefaultReplicaWeight = 1
+
+	DefaultReplicaFallback = FallbackPrimary
+	DefaultHealthInterval  = time.Second
+	DefaultHealthTimeout   = time.Second
+	DefaultHealthFailures  = 3
+	DefaultHealthRecover   = 2
 )
+
+// HealthSettings drive the backend health checks (see topology/health).
+type HealthSettings struct {
+	Interval time.Duration // between probe rounds
+	Timeout  time.Duration // bounds one probe of one server
+	Failures int           // consecutive failed probes before a server is banned
+	Recover  int           // consecutive good probes before a banned server serves again
+}
 
 // Snapshot is one validated topology, immutable once built: readers share
 // it without locks, and a reload replaces it whole.
@@ -44,6 +67,7 @@ type Snapshot struct {
 	// TLS is the server certificate for clients that ask for TLS; nil
 	// when the file configures none (clients are then told "no TLS").
 	TLS       *tls.Certificate
+	Health    HealthSettings
 	users     map[string]User
 	databases []*DB
 	byName    map[dbKey]*DB
@@ -70,10 +94,16 @@ type DB struct {
 	Unsharded     *Shard // where tables that are not listed live
 	ReadPolicy    ReadPolicy
 	MaxReplicaLag time.Duration // 0: no limit
-	MaxPerBackend int
-	IdleTimeout   time.Duration
-	tables        map[string]*Table
-	shardsByName  map[string]*Shard
+	// ReplicaFallback: what a read does when no replica of its shard is
+	// usable (banned, lagging, drained or none listed).
+	ReplicaFallback ReplicaFallback
+	// ReadYourWrites: after a session writes to a shard, its reads of that
+	// shard go to the primary for this long; 0: off.
+	ReadYourWrites time.Duration
+	MaxPerBackend  int
+	IdleTimeout    time.Duration
+	tables         map[string]*Table
+	shardsByName   map[string]*Shard
 }
 
 // Shard is the set of servers that own one key range.

@@ -69,6 +69,7 @@ func build(cfg *Config, p *problems) *Snapshot {
 	checkAddress(p, "listen.mysql", cfg.Listen.MySQL, false)
 	checkAddress(p, "admin", cfg.Admin, false)
 	s.TLS = loadTLS(p, cfg.TLS)
+	s.Health = buildHealth(p, cfg.Health)
 	if cfg.Listen.Postgres == "" && cfg.Listen.MySQL == "" {
 		p.at("listen", "no listen address: set listen.postgres, listen.mysql or both")
 	}
@@ -156,14 +157,16 @@ func checkAddress(p *problems, path, addr string, required bool) bool {
 
 func buildDB(p *problems, path string, c *Database, listen Listen, serverProtocol map[string]Protocol) *DB {
 	d := &DB{
-		Name:          c.Name,
-		Protocol:      Protocol(c.Protocol),
-		ReadPolicy:    ReadPolicy(c.ReadPolicy),
-		MaxReplicaLag: time.Duration(c.MaxReplicaLag),
-		MaxPerBackend: c.Pool.MaxPerBackend,
-		IdleTimeout:   time.Duration(c.Pool.IdleTimeout),
-		tables:        map[string]*Table{},
-		shardsByName:  map[string]*Shard{},
+		Name:            c.Name,
+		Protocol:        Protocol(c.Protocol),
+		ReadPolicy:      ReadPolicy(c.ReadPolicy),
+		MaxReplicaLag:   time.Duration(c.MaxReplicaLag),
+		ReadYourWrites:  time.Duration(c.ReadYourWrites),
+		ReplicaFallback: ReplicaFallback(c.ReplicaFallback),
+		MaxPerBackend:   c.Pool.MaxPerBackend,
+		IdleTimeout:     time.Duration(c.Pool.IdleTimeout),
+		tables:          map[string]*Table{},
+		shardsByName:    map[string]*Shard{},
 	}
 	if c.Name == "" {
 		p.at(path+".name", "database has no name")
@@ -187,6 +190,13 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 	} else if !slices.Contains(readPolicies, d.ReadPolicy) {
 		p.at(path+".read_policy", "unknown read policy %q (want one of %s)", c.ReadPolicy, policyNames())
 	}
+	switch d.ReplicaFallback {
+	case "":
+		d.ReplicaFallback = DefaultReplicaFallback
+	case FallbackPrimary, FallbackError:
+	default:
+		p.at(path+".replica_fallback", "unknown replica_fallback %q (want primary or error)", c.ReplicaFallback)
+	}
 	if d.MaxPerBackend == 0 {
 		d.MaxPerBackend = DefaultMaxPerBackend
 	} else if d.MaxPerBackend < 0 {
@@ -207,7 +217,61 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 
 	buildTables(p, path, c, d)
 	buildShards(p, path, c, d, serverProtocol)
+	checkFallback(p, path, c, d)
 	return d
+}
+
+// checkFallback refuses replica_fallback: error on a shard without
+// replicas: every read of it would fail, which is never what was meant.
+func checkFallback(p *problems, path string, c *Database, d *DB) {
+	if d.ReplicaFallback != FallbackError || d.ReadPolicy == PrimaryOnly {
+		return
+	}
+	for i, sc := range c.Shards {
+		if len(sc.Replicas) == 0 {
+			p.at(fmt.Sprintf("%s.shards[%d]", path, i), "shard %q has no replicas but replica_fallback is error: every read of it would fail", sc.KeyRange)
+		}
+	}
+}
+
+// reported tells whether path already has a problem.
+func reported(p *problems, path string) bool {
+	return slices.ContainsFunc(p.list, func(pr Problem) bool { return pr.Path == path })
+}
+
+// buildHealth applies the defaults of the health block and refuses
+// explicit values that cannot work.
+func buildHealth(p *problems, c Health) HealthSettings {
+	h := HealthSettings{
+		Interval: DefaultHealthInterval,
+		Timeout:  DefaultHealthTimeout,
+		Failures: DefaultHealthFailures,
+		Recover:  DefaultHealthRecover,
+	}
+	// A value that failed to decode was reported already and left zero.
+	duration := func(field string, v *Duration, dst *time.Duration) {
+		switch {
+		case v == nil || reported(p, "health."+field):
+		case *v <= 0:
+			p.at("health."+field, "must be more than 0 (e.g. 1s)")
+		default:
+			*dst = time.Duration(*v)
+		}
+	}
+	count := func(field string, v *int, dst *int) {
+		switch {
+		case v == nil || reported(p, "health."+field):
+		case *v < 1:
+			p.at("health."+field, "must be at least 1, got %d", *v)
+		default:
+			*dst = *v
+		}
+	}
+	duration("interval", c.Interval, &h.Interval)
+	duration("timeout", c.Timeout, &h.Timeout)
+	count("failures", c.Failures, &h.Failures)
+	count("recover", c.Recover, &h.Recover)
+	return h
 }
 
 func policyNames() string {

@@ -143,3 +143,30 @@ func TestEmptyFile(t *testing.T) {
 		t.Errorf("empty file: %v", err)
 	}
 }
+
+func TestHealthAndFallbackSettings(t *testing.T) {
+	tests := []struct {
+		file     string
+		health   HealthSettings
+		fallback ReplicaFallback
+		ryw      time.Duration
+	}{
+		{"minimal.yaml", HealthSettings{Interval: time.Second, Timeout: time.Second, Failures: 3, Recover: 2}, FallbackPrimary, 0},
+		{"health.yaml", HealthSettings{Interval: 250 * time.Millisecond, Timeout: 2 * time.Second, Failures: 5, Recover: 1}, FallbackError, 3 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			snap, err := Load("../testdata/topology/valid/" + tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if snap.Health != tc.health {
+				t.Errorf("health = %+v, want %+v", snap.Health, tc.health)
+			}
+			d := snap.Databases()[0]
+			if d.ReplicaFallback != tc.fallback || d.ReadYourWrites != tc.ryw {
+				t.Errorf("replica_fallback %q read_your_writes %v, want %q %v", d.ReplicaFallback, d.ReadYourWrites, tc.fallback, tc.ryw)
+			}
+		})
+	}
+}

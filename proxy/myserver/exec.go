@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/shardgate/shardgate/proxy/merge"
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/topology"
+	"github.com/shardgate/shardgate/topology/health"
 )
 
 // flushEvery bounds what is buffered for the client while relaying, so a
@@ -31,27 +35,68 @@ type lease struct {
 	release func(broken bool)
 }
 
-// execute routes and runs one statement.
+// execute routes and runs one statement, recording it in the metrics.
 func (s *session) execute(ctx context.Context, w *work) error {
+	start := time.Now()
+	s.forwarded = 0
+	route, err := s.executePlan(ctx, w)
+	outcome := metrics.OutcomeOK
+	if err != nil {
+		outcome = metrics.OutcomeError
+		s.srv.metrics.Error(errorClass(err))
+	}
+	s.srv.metrics.Query(s.dbName, route, outcome, time.Since(start))
+	return err
+}
+
+func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	db, err := s.db()
 	if err != nil {
-		return err
+		return metrics.RouteError, err
 	}
 	if alias, ok := lastInsertIDQuery(w.sql); ok {
-		return s.sendLastInsertID(alias, w)
+		return metrics.RouteLocal, s.sendLastInsertID(alias, w)
 	}
 	plan, err := s.srv.router.Route(router.Request{DB: db, SQL: w.sql, Params: w.rparams,
 		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.shard}})
 	if err != nil {
-		return err
+		return metrics.RouteError, err
 	}
 	switch plan.Route {
 	case router.RouteLocal:
-		return s.local(ctx, db, plan, w)
+		err = s.local(ctx, db, plan, w)
 	case router.RouteSingle:
-		return s.single(ctx, db, plan.Targets[0], w)
+		err = s.single(ctx, db, plan.Targets[0], w)
+	default:
+		err = s.multi(ctx, db, plan, w)
 	}
-	return s.multi(ctx, db, plan, w)
+	if plan.Write && isClean(err) {
+		s.wrote(db, plan.Targets)
+	}
+	return plan.Route.String(), err
+}
+
+// errorClass labels a failed statement for shardgate_errors_total.
+func errorClass(err error) string {
+	var be *backendError
+	var fe *fatalError
+	var me *mysqlwire.Error
+	switch {
+	case errors.As(err, &fe):
+		return metrics.ClassClient
+	case errors.Is(err, router.ErrCrossShard):
+		return metrics.ClassTransaction
+	case errors.Is(err, router.ErrSyntax), errors.Is(err, router.ErrUnsupported), errors.Is(err, router.ErrMissingKey),
+		errors.Is(err, router.ErrKeyChange), errors.Is(err, router.ErrUnknownShard), errors.Is(err, router.ErrMultiStatement):
+		return metrics.ClassRoute
+	case errors.Is(err, merge.ErrTooManyRows), errors.Is(err, merge.ErrUnsorted), errors.Is(err, merge.ErrBadValue), errors.Is(err, merge.ErrBadSpec):
+		return metrics.ClassMerge
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return metrics.ClassTimeout
+	case errors.As(err, &be), err == errRelayed, errors.As(err, &me):
+		return metrics.ClassBackend
+	}
+	return metrics.ClassBackend
 }
 
 // acquire gets a connection for a target: the transaction's pinned one,
@@ -94,16 +139,41 @@ func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target)
 }
 
 // connect takes a connection to the server a target runs on from its
-// pool, with the session's state applied.
+// pool, with the session's state applied. A read outside a transaction
+// whose server cannot be reached is tried once more on another server of
+// the shard (the health monitor hears of the failure).
 func (s *session) connect(ctx context.Context, db *topology.DB, t router.Target) (*backendConn, string, func(bool), error) {
-	addr := s.srv.server(db, t)
+	c, addr, release, err := s.connectTo(ctx, db, t, "")
+	if err != nil && addr != "" && s.retryable(t) {
+		s.srv.metrics.Retry(db.Name)
+		c, addr, release, err = s.connectTo(ctx, db, t, addr)
+	}
+	return c, addr, release, err
+}
+
+// retryable: a statement that may run again elsewhere after its server
+// failed (a read outside a transaction, not yet answered in part).
+func (s *session) retryable(t router.Target) bool {
+	return t.Role != router.RolePrimary && !s.tx.open && s.forwarded == 0
+}
+
+// connectTo is connect without the retry; avoid is a server that just
+// failed. On a failure to reach the server it returns its address.
+func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Target, avoid string) (*backendConn, string, func(bool), error) {
+	addr, err := s.srv.health.Pick(db, t.Shard, health.PickRequest{Primary: s.wantsPrimary(db, t), ClientKey: s.clientKey, Avoid: avoid})
+	if err != nil {
+		return nil, "", nil, &mysqlwire.Error{Code: erUnknown, State: "HY000", Message: fmt.Sprintf("shardgate: shard %s: %v", t.Shard.Name, err)}
+	}
 	p := s.srv.back.poolFor(db, addr)
 	c, err := p.Acquire(ctx)
 	if err != nil {
-		return nil, "", nil, &mysqlwire.Error{Code: erUnknown, State: "HY000",
+		s.srv.health.ReportFailure(addr, err)
+		return nil, addr, nil, &mysqlwire.Error{Code: erUnknown, State: "HY000",
 			Message: fmt.Sprintf("shardgate: cannot reach backend %s (shard %s): %v", addr, t.Shard.Name, err)}
 	}
+	s.srv.health.Begin(addr)
 	release := func(broken bool) {
+		s.srv.health.Done(addr)
 		if broken {
 			p.Discard(c)
 		} else {
@@ -115,6 +185,40 @@ func (s *session) connect(ctx context.Context, db *topology.DB, t router.Target)
 		return nil, "", nil, err
 	}
 	return c, addr, release, nil
+}
+
+// wantsPrimary: the target needs the primary, or the session wrote to the
+// shard within read_your_writes.
+func (s *session) wantsPrimary(db *topology.DB, t router.Target) bool {
+	if t.Role == router.RolePrimary {
+		return true
+	}
+	if db.ReadYourWrites <= 0 || s.lastWrite == nil {
+		return false
+	}
+	at, ok := s.lastWrite[t.Shard.Name]
+	return ok && time.Since(at) < db.ReadYourWrites
+}
+
+// wrote remembers that the session wrote to these shards (read-your-writes).
+func (s *session) wrote(db *topology.DB, targets []router.Target) {
+	if db.ReadYourWrites <= 0 {
+		return
+	}
+	if s.lastWrite == nil {
+		s.lastWrite = map[string]time.Time{}
+	}
+	now := time.Now()
+	for _, t := range targets {
+		s.lastWrite[t.Shard.Name] = now
+	}
+}
+
+func roleOf(addr string, sh *topology.Shard) string {
+	if addr == sh.Primary {
+		return "primary"
+	}
+	return "replica"
 }
 
 func isServerError(err error) bool {
@@ -142,8 +246,31 @@ func (s *session) endTx(broken bool) {
 }
 
 // single runs a statement on one target, streaming its result through.
+// A read outside a transaction whose connection fails before any of its
+// answer reached the client runs once more on another server.
 func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, w *work) error {
-	l, err := s.acquire(ctx, db, t)
+	err := s.singleOnce(ctx, db, t, w, "")
+	var be *backendError
+	if errors.As(err, &be) && s.retryable(t) {
+		s.srv.health.ReportFailure(be.addr, be.err)
+		s.srv.back.closeIdle(be.addr)
+		s.srv.metrics.Retry(db.Name)
+		err = s.singleOnce(ctx, db, t, w, be.addr)
+	}
+	return err
+}
+
+func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Target, w *work, avoid string) error {
+	var l *lease
+	var err error
+	if avoid == "" {
+		l, err = s.acquire(ctx, db, t)
+	} else {
+		var c *backendConn
+		var release func(bool)
+		c, _, release, err = s.connectTo(ctx, db, t, avoid)
+		l = &lease{conn: c, release: release}
+	}
 	if err != nil {
 		return err
 	}
@@ -185,6 +312,9 @@ func (s *session) sendTo(c *backendConn, w *work, t router.Target) error {
 		buf = mysqlwire.AppendStmtExecute(buf, st.id, 0, params)
 	}
 	s.cmd = buf
+	if sh := t.Shard; sh != nil {
+		s.srv.metrics.BackendQuery(s.dbName, sh.Name, roleOf(c.addr, sh))
+	}
 	if err := c.send(buf); err != nil {
 		return &backendError{c.addr, err}
 	}
@@ -278,6 +408,7 @@ func (s *session) relayRows(c *backendConn, first []byte, more bool) (uint16, er
 // forward writes one packet to the client, flushing every flushEvery
 // bytes. An ERR packet makes the result errRelayed.
 func (s *session) forward(p []byte) error {
+	s.forwarded++
 	if err := s.c.WritePacket(p); err != nil {
 		return &fatalError{err}
 	}

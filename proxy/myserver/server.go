@@ -14,12 +14,18 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shardgate/shardgate/proxy/drain"
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/mysql"
 	"github.com/shardgate/shardgate/router/sqltext"
 	"github.com/shardgate/shardgate/topology"
+	"github.com/shardgate/shardgate/topology/health"
 )
 
 // Options tune a Server; zero values take the defaults.
@@ -30,6 +36,16 @@ type Options struct {
 	MaxClients   int // 0: no limit
 	MaxMergeRows int // rows a fan-out merge may hold in memory; 0: the merge default
 	Logger       *slog.Logger
+	// Health picks the server of each statement (read policy, health,
+	// replica lag) and hears of failed connections; nil: a monitor
+	// without probes (every server counts as up).
+	Health *health.Monitor
+	// Metrics records connections, statements and errors; nil: a private
+	// registry nobody scrapes.
+	Metrics *metrics.Metrics
+	// DrainTimeout is how long Serve lets open transactions and running
+	// statements finish after its context ends (0: 30s).
+	DrainTimeout time.Duration
 }
 
 // Server serves the MySQL protocol for the topology's mysql databases.
@@ -40,10 +56,12 @@ type Server struct {
 	acceptor *mysqlwire.Acceptor
 	opts     Options
 	log      *slog.Logger
+	health   *health.Monitor
+	metrics  *metrics.Metrics
+	conns    *drain.Group
 
 	clients    atomic.Int64
 	maxClients atomic.Int64
-	rr         atomic.Uint64
 	wg         sync.WaitGroup
 }
 
@@ -55,11 +73,23 @@ func New(store *topology.Store, opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		store:  store,
-		router: router.New(sqltext.MySQL, mysql.NewAnalyzer(), router.DefaultCacheSize),
-		back:   newBackends(),
-		opts:   opts,
-		log:    log,
+		store:   store,
+		router:  router.New(sqltext.MySQL, mysql.NewAnalyzer(), router.DefaultCacheSize),
+		back:    newBackends(),
+		opts:    opts,
+		log:     log,
+		health:  opts.Health,
+		metrics: opts.Metrics,
+		conns:   drain.NewGroup(),
+	}
+	if s.health == nil {
+		s.health = health.NewMonitor(nil, health.Options{})
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New(prometheus.NewRegistry())
+	}
+	if s.opts.DrainTimeout <= 0 {
+		s.opts.DrainTimeout = 30 * time.Second
 	}
 	var tlsConf *tls.Config
 	if cert := store.Current().TLS; cert != nil {
@@ -95,40 +125,61 @@ func (s *Server) knownDatabase(name string) bool {
 // SetMaxClients changes the client limit (0: none) for new connections.
 func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 
-// Serve accepts clients on ln until ctx ends, then closes ln, waits for
-// the sessions to finish and closes the backend pools.
+// Serve accepts clients on ln until ctx ends. Then it stops accepting,
+// closes idle sessions, lets running statements and open transactions
+// finish for up to DrainTimeout, closes what remains and the backend
+// pools.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	// Sessions outlive ctx while they drain; life ends with the drain.
+	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
+	defer endLife()
+	var err error
 	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			s.wg.Wait()
-			s.back.closeAll()
-			if ctx.Err() != nil {
-				return nil
+		nc, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() == nil {
+				err = aerr
 			}
-			return err
+			break
 		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.serveConn(ctx, nc)
+			s.serveConn(life, nc)
 		}()
 	}
+	dctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainTimeout)
+	if n := s.conns.Drain(dctx); n > 0 {
+		s.log.Warn("mysql sessions still busy at the end of the drain were closed", "sessions", n)
+	}
+	cancel()
+	endLife()
+	s.wg.Wait()
+	s.back.closeAll()
+	return err
 }
 
 // serveConn runs one client connection. A panic ends only this
 // connection, never the process.
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	defer nc.Close()
+	dc, ok := s.conns.Add(nc)
+	if !ok {
+		return // shutting down
+	}
+	defer dc.Done()
 	n := s.clients.Add(1)
 	defer s.clients.Add(-1)
 	if max := s.maxClients.Load(); max > 0 && n > max {
+		s.metrics.ClientRefused(protocol, metrics.RefusedTooMany)
 		refuseTooMany(nc)
 		return
 	}
-	sess := &session{srv: s}
+	s.metrics.ClientOpened(protocol)
+	defer s.metrics.ClientClosed(protocol)
+	sess := &session{srv: s, drain: dc, clientKey: health.ClientKey(nc.RemoteAddr().String())}
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("mysql session panicked", "panic", r, "stack", string(debug.Stack()))
@@ -139,6 +190,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		s.log.Debug("mysql session ended", "remote", nc.RemoteAddr().String(), "err", err)
 	}
 }
+
+// protocol labels this server's metrics.
+const protocol = "mysql"
 
 // refuseTooMany answers a connection over the limit with error 1040 in
 // place of the handshake, as a MySQL server does.
@@ -152,26 +206,9 @@ func refuseTooMany(nc net.Conn) {
 // Clients is how many client connections are open.
 func (s *Server) Clients() int64 { return s.clients.Load() }
 
-// server picks the address a target runs on: the primary, or a replica
-// by weighted round robin (weight 0 replicas get no reads).
-func (s *Server) server(db *topology.DB, t router.Target) string {
-	sh := t.Shard
-	if t.Role == router.RolePrimary || db.ReadPolicy == topology.PrimaryOnly {
-		return sh.Primary
-	}
-	total := 0
-	for _, r := range sh.Replicas {
-		total += r.Weight
-	}
-	if total == 0 {
-		return sh.Primary
-	}
-	n := int(s.rr.Add(1) % uint64(total))
-	for _, r := range sh.Replicas {
-		if n < r.Weight {
-			return r.Address
-		}
-		n -= r.Weight
-	}
-	return sh.Primary
-}
+// PoolStats reports every backend pool, for metrics and /topology.
+func (s *Server) PoolStats() []metrics.PoolStat { return s.back.stats() }
+
+// Reloaded tells the server a new topology is in force: pools of servers
+// it no longer lists are closed once their connections are given back.
+func (s *Server) Reloaded(snap *topology.Snapshot) { s.back.prune(snap) }

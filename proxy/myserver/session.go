@@ -7,7 +7,10 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
+	"time"
 
+	"github.com/shardgate/shardgate/proxy/drain"
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
 	"github.com/shardgate/shardgate/topology"
 )
@@ -62,6 +65,11 @@ type session struct {
 	out          []byte // scratch for building client packets
 	cmd          []byte // scratch for building backend commands
 
+	drain     *drain.Conn          // graceful shutdown: idle between statements?
+	clientKey uint64               // client_hash read policy
+	lastWrite map[string]time.Time // shard name -> last write (read_your_writes)
+	forwarded int                  // packets of the current statement sent to the client
+
 	raw     net.Conn // the client's TCP socket (under TLS, if any)
 	watcher watcher  // notices a client that leaves mid-statement
 	killed  atomic.Bool
@@ -81,10 +89,13 @@ type txState struct {
 
 // run is the session's life: handshake, authentication, the command loop.
 func (s *session) run(ctx context.Context, nc net.Conn) error {
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	defer stop()
 	c, err := s.srv.acceptor.Accept(nc)
 	if err != nil {
+		var me *mysqlwire.Error
+		if errors.As(err, &me) && me.Code == 1045 {
+			s.srv.metrics.ClientRefused(protocol, metrics.RefusedAuth)
+			s.srv.metrics.Error(metrics.ClassAuth)
+		}
 		return err
 	}
 	s.c, s.dbName, s.raw = c, c.Database, nc
@@ -95,6 +106,9 @@ func (s *session) run(ctx context.Context, nc net.Conn) error {
 		s.sets = []setting{{"names", names}}
 	}
 	for {
+		if !s.tx.open && s.drain.Idle() {
+			return nil // shutting down: not inside a transaction, so end here
+		}
 		p, err := c.ReadPacket()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
@@ -102,6 +116,7 @@ func (s *session) run(ctx context.Context, nc net.Conn) error {
 			}
 			return err
 		}
+		s.drain.Busy()
 		if err := s.command(ctx, p); err != nil {
 			if errors.Is(err, errQuit) {
 				return nil

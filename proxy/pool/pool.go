@@ -225,6 +225,19 @@ func (p *Pool[C]) Stats() Stats {
 	return s
 }
 
+// CloseIdle closes the idle connections: their server failed, so they
+// are most likely dead, and each would fail one statement.
+func (p *Pool[C]) CloseIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.open -= len(idle)
+	p.mu.Unlock()
+	for _, ic := range idle {
+		go ic.c.Close() // never block the caller on a slow close
+	}
+}
+
 // Close closes idle connections and refuses new acquisitions; connections
 // in use are closed when released, so in-flight work finishes.
 func (p *Pool[C]) Close() {

@@ -1,0 +1,79 @@
+package drain
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+)
+
+func pipeConn(t *testing.T) net.Conn {
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a
+}
+
+func closed(nc net.Conn) bool {
+	nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	_, err := nc.Read(make([]byte, 1))
+	return err != nil && !isTimeout(err)
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+func TestDrainClosesIdleAndWaitsForBusy(t *testing.T) {
+	g := NewGroup()
+	idleNC, busyNC := pipeConn(t), pipeConn(t)
+	idle, _ := g.Add(idleNC)
+	busy, _ := g.Add(busyNC)
+	if idle.Idle() {
+		t.Fatal("not draining yet")
+	}
+	busy.Busy()
+	done := make(chan int)
+	go func() { done <- g.Drain(context.Background()) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !closed(idleNC) {
+		if time.Now().After(deadline) {
+			t.Fatal("idle connection not closed")
+		}
+	}
+	if closed(busyNC) {
+		t.Fatal("busy connection closed")
+	}
+	if _, ok := g.Add(pipeConn(t)); ok {
+		t.Fatal("draining group accepted a connection")
+	}
+	idle.Done()
+	if !busy.Idle() {
+		t.Fatal("a session going idle during a drain must end")
+	}
+	busy.Done()
+	if n := <-done; n != 0 {
+		t.Fatalf("forced %d", n)
+	}
+}
+
+func TestDrainTimeoutClosesBusy(t *testing.T) {
+	g := NewGroup()
+	nc := pipeConn(t)
+	c, _ := g.Add(nc)
+	c.Busy()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if n := g.Drain(ctx); n != 1 {
+		t.Fatalf("forced %d, want 1", n)
+	}
+	if !closed(nc) {
+		t.Fatal("busy connection left open after the timeout")
+	}
+}
+
+func TestDrainEmpty(t *testing.T) {
+	if n := NewGroup().Drain(context.Background()); n != 0 {
+		t.Fatal(n)
+	}
+}
