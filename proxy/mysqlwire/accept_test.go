@@ -107,8 +107,10 @@ func TestAcceptGoSQLDriver(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					err := openDB(t, s.addr, tc.user, tc.pw, tc.db, tc.params)
 					if tc.wantErr != 0 {
-						if got := mysqlErrNumber(err); got != tc.wantErr {
-							t.Fatalf("err = %v, want MySQL error %d", err, tc.wantErr)
+						var me *mysql.MySQLError
+						wantState := map[uint16]string{1045: "28000", 1049: "42000"}[tc.wantErr]
+						if !errors.As(err, &me) || me.Number != tc.wantErr || string(me.SQLState[:]) != wantState {
+							t.Fatalf("err = %v, want MySQL error %d (%s)", err, tc.wantErr, wantState)
 						}
 						waitFor(t, func() bool { return s.lastErr() != nil })
 						var e *Error

@@ -180,12 +180,19 @@ func (b *Backend) Query(query string) (cols []Column, rows [][][]byte, err error
 	return cols, rows, err
 }
 
-// Close sends COM_QUIT (so the server does not log an aborted connection)
-// and closes the connection.
+// Close sends COM_QUIT, so that the server does not log an aborted
+// connection, and closes the connection. The QUIT is skipped when a
+// packet is half-written, and bounded by a short deadline so that a peer
+// that stopped reading cannot hold Close.
 func (b *Backend) Close() error {
-	b.ResetSequence()
-	if b.WritePacket([]byte{ComQuit}) == nil {
-		_ = b.Flush()
+	if b.Buffered() == 0 {
+		_ = b.NetConn().SetWriteDeadline(time.Now().Add(quitTimeout))
+		b.ResetSequence()
+		if b.WritePacket([]byte{ComQuit}) == nil {
+			_ = b.Flush()
+		}
 	}
 	return b.Conn.Close()
 }
+
+const quitTimeout = 100 * time.Millisecond

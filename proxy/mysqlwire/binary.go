@@ -6,9 +6,13 @@ import "fmt"
 // temporal values in fixed binary layouts. The merge code works on the
 // text the text protocol would show, so binary rows are converted to that
 // text on the way in (ParseBinaryRow) and back on the way out
-// (AppendBinaryRow). The conversion is exact both ways: an integer or a
-// date is the same value in both forms, and a DOUBLE or FLOAT becomes the
-// shortest decimal that reads back to the very same bits.
+// (AppendBinaryRow). Integers and temporals are the same value in both
+// forms, and a DOUBLE or FLOAT becomes the shortest decimal that reads
+// back as the very same bits. Only a float column with fixed decimals
+// (DOUBLE(10,3)) is printed with those decimals, as the server prints it;
+// the server's double is not always the one nearest to that decimal, so
+// re-encoding can move it by an ulp (MariaDB stores -0.001 as ...aa00,
+// the nearest double is ...a9fc).
 
 // binaryNullOffset is the bit offset of a binary row's NULL bitmap: its
 // first two bits are reserved.
@@ -99,8 +103,9 @@ func parseBinaryRow(p []byte, cols []Column, dst [][]byte, text []byte) ([][]byt
 // AppendBinaryRow encodes a row of text-form values (nil is NULL) in the
 // binary protocol for cols: the inverse of ParseBinaryRow, for rows a
 // merge produced. A value that does not parse as its column's type is an
-// error.
+// error, and then dst is returned as it was.
 func AppendBinaryRow(dst []byte, cols []Column, row [][]byte) ([]byte, error) {
+	start := len(dst)
 	if len(row) != len(cols) {
 		return dst, fmt.Errorf("mysqlwire: binary row of %d values for %d columns", len(row), len(cols))
 	}
@@ -121,7 +126,7 @@ func AppendBinaryRow(dst []byte, cols []Column, row [][]byte) ([]byte, error) {
 		if lenEncType(c.Type) {
 			dst = AppendLenEncString(dst, v)
 		} else if dst, err = appendTextAsBinary(dst, v, c); err != nil {
-			return dst, fmt.Errorf("mysqlwire: column %d (%s): %w", i, c.Name, err)
+			return dst[:start], fmt.Errorf("mysqlwire: column %d (%s): %w", i, c.Name, err)
 		}
 	}
 	return dst, nil

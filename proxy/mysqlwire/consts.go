@@ -1,9 +1,14 @@
-// Package mysqlwire is the MySQL wire layer of the proxy: packet framing
-// (conn.go), the codec of the generic and result-set packets (codec.go,
-// packets.go, column.go, textrow.go), the binary protocol of prepared
-// statements (binary*.go, stmt.go), the client-facing handshake
-// (accept*.go, which leaves authentication to go-mysql's server package)
-// and logged-in backend connections (backend*.go).
+// Package mysqlwire is the MySQL wire layer of the proxy:
+//
+//   - conn.go: packet framing with buffered I/O and sequence ids;
+//   - codec.go, packets.go, column.go, textrow.go: length-encoded values,
+//     OK/ERR/EOF, column definitions, text-protocol rows;
+//   - binary.go, binvalue.go, temporal.go, floatfmt.go: binary-protocol
+//     rows to and from the text the merge works on;
+//   - stmt.go: prepared-statement commands and routing of bound values;
+//   - accept*.go: the client-facing handshake, whose authentication is
+//     go-mysql's server package (only that: the command phase is ours);
+//   - backend*.go, scramble.go: logged-in connections to MySQL/MariaDB.
 //
 // Parsers never panic and never read past their input: truncated or
 // malformed bytes are an error wrapping ErrMalformed. Parsed byte slices

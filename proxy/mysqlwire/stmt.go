@@ -83,7 +83,8 @@ func (s StmtExecute) Types() []uint16 {
 // longData holds the COM_STMT_SEND_LONG_DATA bytes per parameter index:
 // such a parameter takes that value, whatever its NULL bit says, and has
 // nothing in the value area. If its declared type is not a string type
-// it becomes TypeBlob, which is what the server makes of long data.
+// it becomes TypeBlob (what the server makes of long data), so that the
+// value can be re-encoded inline for a backend.
 // Bytes after the last value are ignored, as the server does.
 func ParseStmtExecute(p []byte, numParams int, prevTypes []uint16, longData map[int][]byte) (StmtExecute, error) {
 	r := reader{b: p, what: "COM_STMT_EXECUTE"}
@@ -123,10 +124,10 @@ func ParseStmtExecute(p []byte, numParams int, prevTypes []uint16, longData map[
 		if types != nil {
 			prm.Type = uint16(types[2*i]) | uint16(types[2*i+1]&0x80)<<8
 		} else {
-			prm.Type = prevTypes[i]
+			prm.Type = prevTypes[i] & (0xff | ParamUnsigned)
 		}
 		if data, ok := longData[i]; ok {
-			if !lenEncType(byte(prm.Type)) {
+			if !knownLenEncType(byte(prm.Type)) {
 				prm.Type = uint16(TypeBlob)
 			}
 			prm.Value = data
