@@ -9,6 +9,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/merge"
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
+	"github.com/shardgate/shardgate/proxy/netcheck"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/topology"
 	"github.com/shardgate/shardgate/topology/health"
@@ -166,6 +167,15 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 	}
 	p := s.srv.back.poolFor(db, addr)
 	c, err := p.Acquire(ctx)
+	for tries := 0; err == nil && tries < 3 && netcheck.Dead(c.NetConn()); tries++ {
+		// The server closed this idle connection (it restarted, or
+		// killed it): never hand it out; dial a fresh one.
+		p.Discard(c)
+		if tries == 0 {
+			s.srv.back.closeIdle(addr) // its siblings are likely dead too
+		}
+		c, err = p.Acquire(ctx)
+	}
 	if err != nil {
 		s.srv.health.ReportFailure(addr, err)
 		return nil, addr, nil, &mysqlwire.Error{Code: erUnknown, State: "HY000",

@@ -1,6 +1,8 @@
 package myserver
 
 import (
+	"github.com/shardgate/shardgate/proxy/netcheck"
+
 	"context"
 	"sync"
 	"time"
@@ -75,7 +77,7 @@ func (s *session) watchClient() {
 	w.done = done
 	w.mu.Unlock()
 	defer close(done)
-	if !clientGone(s.raw) {
+	if !netcheck.Gone(s.raw) {
 		return
 	}
 	s.killed.Store(true)
