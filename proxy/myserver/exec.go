@@ -10,6 +10,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
 	"github.com/shardgate/shardgate/proxy/netcheck"
+	"github.com/shardgate/shardgate/proxy/pool"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/topology"
 	"github.com/shardgate/shardgate/topology/health"
@@ -32,8 +33,28 @@ type work struct {
 // lease is a backend connection held for one statement (or a
 // transaction) and how to give it back.
 type lease struct {
-	conn    *backendConn
-	release func(broken bool)
+	conn   *backendConn
+	pool   *pool.Pool[*backendConn]
+	addr   string
+	pinned bool // the transaction's: kept until the transaction ends
+}
+
+// release gives a lease back: to its pool (discarding a broken
+// connection), or for the transaction's connection, nothing unless it
+// broke, which ends the transaction.
+func (s *session) release(l lease, broken bool) {
+	if l.pinned {
+		if broken {
+			s.endTx(true)
+		}
+		return
+	}
+	s.srv.health.Done(l.addr)
+	if broken {
+		l.pool.Discard(l.conn)
+	} else {
+		l.pool.Release(l.conn)
+	}
 }
 
 // execute routes and runs one statement, recording it in the metrics.
@@ -104,52 +125,41 @@ func errorClass(err error) string {
 // or one from the pool of the server the target's role picks. The first
 // statement of a transaction pins its shard and sends the deferred
 // START TRANSACTION.
-func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target) (*lease, error) {
+func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target) (lease, error) {
 	if !s.autocommit && !s.tx.open {
 		s.openTx(nil) // autocommit=0: every statement is in a transaction
 	}
-	pinned := &lease{release: func(broken bool) {
-		if broken {
-			s.endTx(true)
-		}
-	}}
 	if s.tx.open && s.tx.conn != nil {
-		pinned.conn = s.tx.conn
-		return pinned, nil
+		return lease{conn: s.tx.conn, pinned: true}, nil
 	}
 	if s.tx.open {
 		t.Role = router.RolePrimary
 	}
-	c, addr, release, err := s.connect(ctx, db, t)
-	if err != nil {
-		return nil, err
-	}
-	if !s.tx.open {
-		return &lease{conn: c, release: release}, nil
+	l, err := s.connect(ctx, db, t)
+	if err != nil || !s.tx.open {
+		return l, err
 	}
 	for _, q := range s.tx.deferred {
-		if _, err := c.Simple(q); err != nil {
-			release(!isServerError(err))
-			return nil, err
+		if _, err := l.conn.Simple(q); err != nil {
+			s.release(l, !isServerError(err))
+			return lease{}, err
 		}
 	}
-	s.tx.conn, s.tx.shard, s.tx.addr, s.tx.db, s.tx.deferred = c, t.Shard, addr, db, nil
-	s.tx.release = release
-	pinned.conn = c
-	return pinned, nil
+	s.tx.lease, s.tx.conn, s.tx.shard, s.tx.db, s.tx.deferred = l, l.conn, t.Shard, db, nil
+	return lease{conn: l.conn, pinned: true}, nil
 }
 
 // connect takes a connection to the server a target runs on from its
 // pool, with the session's state applied. A read outside a transaction
 // whose server cannot be reached is tried once more on another server of
 // the shard (the health monitor hears of the failure).
-func (s *session) connect(ctx context.Context, db *topology.DB, t router.Target) (*backendConn, string, func(bool), error) {
-	c, addr, release, err := s.connectTo(ctx, db, t, "")
-	if err != nil && addr != "" && s.retryable(t) {
+func (s *session) connect(ctx context.Context, db *topology.DB, t router.Target) (lease, error) {
+	l, err := s.connectTo(ctx, db, t, "")
+	if err != nil && l.addr != "" && s.retryable(t) {
 		s.srv.metrics.Retry(db.Name)
-		c, addr, release, err = s.connectTo(ctx, db, t, addr)
+		l, err = s.connectTo(ctx, db, t, l.addr)
 	}
-	return c, addr, release, err
+	return l, err
 }
 
 // retryable: a statement that may run again elsewhere after its server
@@ -159,11 +169,11 @@ func (s *session) retryable(t router.Target) bool {
 }
 
 // connectTo is connect without the retry; avoid is a server that just
-// failed. On a failure to reach the server it returns its address.
-func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Target, avoid string) (*backendConn, string, func(bool), error) {
+// failed. On a failure to reach the server the lease names it (addr).
+func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Target, avoid string) (lease, error) {
 	addr, err := s.srv.health.Pick(db, t.Shard, health.PickRequest{Primary: s.wantsPrimary(db, t), ClientKey: s.clientKey, Avoid: avoid})
 	if err != nil {
-		return nil, "", nil, &mysqlwire.Error{Code: erUnknown, State: "HY000", Message: fmt.Sprintf("shardgate: shard %s: %v", t.Shard.Name, err)}
+		return lease{}, &mysqlwire.Error{Code: erUnknown, State: "HY000", Message: fmt.Sprintf("shardgate: shard %s: %v", t.Shard.Name, err)}
 	}
 	p := s.srv.back.poolFor(db, addr)
 	c, err := p.Acquire(ctx)
@@ -178,23 +188,16 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 	}
 	if err != nil {
 		s.srv.health.ReportFailure(addr, err)
-		return nil, addr, nil, &mysqlwire.Error{Code: erUnknown, State: "HY000",
+		return lease{addr: addr}, &mysqlwire.Error{Code: erUnknown, State: "HY000",
 			Message: fmt.Sprintf("shardgate: cannot reach backend %s (shard %s): %v", addr, t.Shard.Name, err)}
 	}
 	s.srv.health.Begin(addr)
-	release := func(broken bool) {
-		s.srv.health.Done(addr)
-		if broken {
-			p.Discard(c)
-		} else {
-			p.Release(c)
-		}
-	}
+	l := lease{conn: c, pool: p, addr: addr}
 	if err := c.syncState(s); err != nil {
-		release(true)
-		return nil, "", nil, err
+		s.release(l, true)
+		return lease{}, err
 	}
-	return c, addr, release, nil
+	return l, nil
 }
 
 // wantsPrimary: the target needs the primary, or the session wrote to the
@@ -250,7 +253,7 @@ func (s *session) openTx(begin []string) {
 // the transaction back on the server) and forgets the transaction.
 func (s *session) endTx(broken bool) {
 	if s.tx.conn != nil {
-		s.tx.release(broken)
+		s.release(s.tx.lease, broken)
 	}
 	s.tx = txState{}
 }
@@ -271,15 +274,12 @@ func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, 
 }
 
 func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Target, w *work, avoid string) error {
-	var l *lease
+	var l lease
 	var err error
 	if avoid == "" {
 		l, err = s.acquire(ctx, db, t)
 	} else {
-		var c *backendConn
-		var release func(bool)
-		c, _, release, err = s.connectTo(ctx, db, t, avoid)
-		l = &lease{conn: c, release: release}
+		l, err = s.connectTo(ctx, db, t, avoid)
 	}
 	if err != nil {
 		return err
@@ -289,7 +289,7 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 	var fe *fatalError
 	broken := errors.As(err, &be) || errors.As(err, &fe) || s.killed.Load() ||
 		(!s.tx.open && status&statusInTrans != 0)
-	l.release(broken)
+	s.release(l, broken)
 	return err
 }
 

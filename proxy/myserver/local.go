@@ -66,10 +66,10 @@ func (s *session) finishTx(ctx context.Context, w *work) error {
 		s.tx = txState{}
 		return s.sendOK(0, 0, w.more)
 	}
-	conn, release := s.tx.conn, s.tx.release
+	l := s.tx.lease
 	s.tx = txState{} // the client's OK must say the transaction ended
-	_, err := s.relay(ctx, conn, w, router.Target{})
-	release(!isClean(err) || s.killed.Load())
+	_, err := s.relay(ctx, l.conn, w, router.Target{})
+	s.release(l, !isClean(err) || s.killed.Load())
 	return err
 }
 
@@ -116,21 +116,20 @@ func (s *session) set(ctx context.Context, db *topology.DB, st *router.Statement
 		}
 		return s.sendOK(0, 0, w.more)
 	}
-	c, release := s.tx.conn, func(bool) {}
-	if c == nil {
+	l := lease{conn: s.tx.conn, pinned: true}
+	if l.conn == nil {
 		var err error
-		c, _, release, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary})
-		if err != nil {
+		if l, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}); err != nil {
 			return err
 		}
 	}
-	_, err := s.relay(ctx, c, w, router.Target{})
+	_, err := s.relay(ctx, l.conn, w, router.Target{})
 	if err == nil {
 		s.addSetting(st.Object, w.sql)
-		c.sets = slices.Clone(s.sets)
-		c.owner, c.version = s, s.stateVersion
+		l.conn.sets = slices.Clone(s.sets)
+		l.conn.owner, l.conn.version = s, s.stateVersion
 	}
-	release(!isClean(err) || s.killed.Load())
+	s.release(l, !isClean(err) || s.killed.Load())
 	return err
 }
 

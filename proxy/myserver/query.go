@@ -60,13 +60,13 @@ func (s *session) fieldList(ctx context.Context, p []byte) error {
 	cmd := append(append(s.cmd[:0], comFieldList), p...)
 	s.cmd = cmd
 	if err := l.conn.send(cmd); err != nil {
-		l.release(true)
+		s.release(l, true)
 		return &backendError{l.conn.addr, err}
 	}
 	for {
 		pk, err := l.conn.ReadPacket()
 		if err != nil {
-			l.release(true)
+			s.release(l, true)
 			return &backendError{l.conn.addr, err}
 		}
 		end := mysqlwire.IsEOF(pk) || mysqlwire.IsErr(pk)
@@ -74,7 +74,7 @@ func (s *session) fieldList(ctx context.Context, p []byte) error {
 			s.patchStatus(pk, false)
 		}
 		if err := s.forward(pk); err != nil || end {
-			l.release(!isClean(err))
+			s.release(l, !isClean(err))
 			return err
 		}
 	}

@@ -18,7 +18,7 @@ import (
 // scatter write, concatenating rows, or merging them per the plan.
 func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
 	n := len(plan.Targets)
-	leases := make([]*lease, n)
+	leases := make([]lease, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i, t := range plan.Targets {
@@ -28,8 +28,8 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 	broken := make([]bool, n)
 	defer func() {
 		for i, l := range leases {
-			if l != nil {
-				l.release(broken[i] || s.killed.Load())
+			if l.conn != nil {
+				s.release(l, broken[i] || s.killed.Load())
 			}
 		}
 	}()

@@ -84,7 +84,7 @@ type txState struct {
 	conn     *backendConn
 	addr     string
 	db       *topology.DB
-	release  func(broken bool) // gives conn back to its pool
+	lease    lease // conn's own lease, given back when the transaction ends
 }
 
 // run is the session's life: handshake, authentication, the command loop.

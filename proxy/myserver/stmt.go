@@ -35,15 +35,14 @@ func (s *session) stmtPrepare(ctx context.Context, sql string) error {
 	if err != nil {
 		return err
 	}
-	c, release := s.tx.conn, func(bool) {}
-	if c == nil {
-		c, _, release, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary})
-		if err != nil {
+	l := lease{conn: s.tx.conn, pinned: true}
+	if l.conn == nil {
+		if l, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}); err != nil {
 			return err
 		}
 	}
-	err = s.prepareOn(c, sql)
-	release(!isClean(err))
+	err = s.prepareOn(l.conn, sql)
+	s.release(l, !isClean(err))
 	return err
 }
 
