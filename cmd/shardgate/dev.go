@@ -13,10 +13,10 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/shardgate/shardgate/proxy/pgserver"
 	"github.com/shardgate/shardgate/topology"
 	"github.com/shardgate/shardgate/topology/localcluster"
 )
@@ -79,31 +79,33 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) int {
 	}
 	printDev(out, clusters, *configOut)
 
-	// The proxy in front, for the PostgreSQL database (MySQL comes later).
-	proxyDone := make(chan error, 1)
-	proxyDone <- nil
-	if cfg.Listen.Postgres != "" {
-		store, err := topology.NewStore(*configOut)
-		if err != nil {
-			fmt.Fprintf(errOut, "dev: %v\n", err)
-			return 1
-		}
-		ln, err := net.Listen("tcp", cfg.Listen.Postgres)
-		if err != nil {
-			fmt.Fprintf(errOut, "dev: proxy: %v (pick another address with -postgres-listen)\n", err)
-			return 1
-		}
-		<-proxyDone
-		srv := pgserver.New(store, pgserver.Options{})
-		go func() { proxyDone <- srv.Serve(ctx, ln) }()
-		fmt.Fprintf(out, "\nshardgate proxy (PostgreSQL) on %s:\n  psql 'postgres://app:app-secret@%s/%s'\n", ln.Addr(), ln.Addr(), *dbName)
+	// The proxies in front, as `serve` runs them.
+	store, err := topology.NewStore(*configOut)
+	if err != nil {
+		fmt.Fprintf(errOut, "dev: %v\n", err)
+		return 1
+	}
+	o := stackOptions{pgAuth: "scram-sha-256", myAuth: "caching_sha2_password", drain: 5 * time.Second, watch: time.Second}
+	st, err := newStack(store, o, slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		fmt.Fprintf(errOut, "dev: proxy: %v (pick other addresses with -postgres-listen / -mysql-listen)\n", err)
+		return 1
+	}
+	fmt.Fprintln(out)
+	st.describe(out)
+	if ln := st.listeners.pg; ln != nil {
+		fmt.Fprintf(out, "  psql 'postgres://app:app-secret@%s/%s'\n", ln.Addr(), *dbName)
+	}
+	if ln := st.listeners.my; ln != nil {
+		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		fmt.Fprintf(out, "  mariadb -h%s -P%s -uapp -papp-secret %s\n", host, port, *dbName)
+		fmt.Fprintf(out, "  go-sql-driver DSN: app:app-secret@tcp(%s)/%s\n", ln.Addr(), *dbName)
 	}
 	fmt.Fprintln(out, "\nCtrl-C stops the proxy and every server and removes their data.")
-	<-ctx.Done()
-	fmt.Fprintln(out, "\nstopping ...")
-	if err := <-proxyDone; err != nil {
+	if err := st.run(ctx, o); err != nil {
 		fmt.Fprintf(errOut, "dev: proxy: %v\n", err)
 	}
+	fmt.Fprintln(out, "\nstopping ...")
 	return 0
 }
 

@@ -18,7 +18,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve -config FILE                   run the proxy (PostgreSQL for now)", runServe},
+		{"serve", "serve -config FILE                   run the proxies (PostgreSQL and MySQL), admin HTTP", runServe},
 		{"check", "check FILE...                       validate topology files", runCheck},
 		{"locate", "locate -config FILE DATABASE TABLE VALUE   where a key lives", runLocate},
 		{"route", "route -config FILE -db DATABASE [-json] \"SQL\"   the plan the proxy would run", runRoute},

@@ -6,22 +6,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"os"
-	"os/signal"
-	"syscall"
+	"time"
 
-	"github.com/shardgate/shardgate/proxy/pgserver"
 	"github.com/shardgate/shardgate/topology"
 )
 
-// runServe runs the proxy until interrupted. SIGHUP reloads the topology:
-// a valid file swaps in, an invalid one is refused and logged.
+// runServe runs the proxies the topology asks for until interrupted
+// (SIGINT/SIGTERM: a graceful drain, then exit 0). SIGHUP or a change of
+// the file reloads the topology: a valid file swaps in, an invalid one is
+// refused and logged.
 func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	config := fs.String("config", "config.yaml", "topology file")
-	auth := fs.String("auth", "scram-sha-256", "how PostgreSQL clients authenticate: scram-sha-256, md5 or trust")
+	pgAuth := fs.String("auth", "scram-sha-256", "how PostgreSQL clients authenticate: scram-sha-256, md5 or trust")
+	myAuth := fs.String("mysql-auth", "caching_sha2_password", "how MySQL clients authenticate: caching_sha2_password or mysql_native_password")
+	drain := fs.Duration("drain", 30*time.Second, "at shutdown, how long open transactions may run to their end")
+	watch := fs.Duration("watch", time.Second, "how often to check the topology file for changes (0: reload on SIGHUP only)")
 	debug := fs.Bool("debug", false, "log every statement's route")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -36,41 +37,18 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintln(errOut, err)
 		return 1
 	}
-	go reloadOnHUP(ctx, store, log)
-
-	snap := store.Current()
-	if snap.Listen.Postgres == "" {
-		fmt.Fprintln(errOut, "serve: listen.postgres is not set; nothing to serve yet (the MySQL proxy is not built)")
-		return 1
-	}
-	ln, err := net.Listen("tcp", snap.Listen.Postgres)
+	o := stackOptions{pgAuth: *pgAuth, myAuth: *myAuth, drain: *drain, watch: *watch}
+	st, err := newStack(store, o, log)
 	if err != nil {
 		fmt.Fprintf(errOut, "serve: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(out, "shardgate: serving PostgreSQL on %s (topology %s)\n", ln.Addr(), *config)
-	srv := pgserver.New(store, pgserver.Options{AuthMethod: *auth, Logger: log})
-	if err := srv.Serve(ctx, ln); err != nil {
+	st.describe(out)
+	fmt.Fprintf(out, "shardgate: topology %s\n", *config)
+	if err := st.run(ctx, o); err != nil {
 		fmt.Fprintf(errOut, "serve: %v\n", err)
 		return 1
 	}
+	fmt.Fprintln(out, "shardgate: stopped")
 	return 0
-}
-
-func reloadOnHUP(ctx context.Context, store *topology.Store, log *slog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-			if snap, err := store.Reload(); err != nil {
-				log.Error("topology reload refused; the previous topology keeps serving", "file", store.Path(), "err", err)
-			} else {
-				log.Info("topology reloaded", "file", store.Path(), "sha256", snap.Source.SHA256[:12])
-			}
-		}
-	}
 }

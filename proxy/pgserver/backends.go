@@ -4,22 +4,22 @@ import (
 	"context"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/pool"
-	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/topology"
 )
 
 // backends holds one connection pool per (server address, backend
-// credentials) and picks the server a target runs on. Pools outlive
-// topology reloads: a server that stays in the file keeps its pool.
+// credentials). Which server a target runs on is the health monitor's
+// choice (see connectTo). Pools outlive topology reloads: a server that
+// stays in the file keeps its pool.
 type backends struct {
 	dialTimeout time.Duration
 	mu          sync.Mutex
 	pools       map[poolKey]*pool.Pool[*backendConn]
-	rr          sync.Map // shard name -> *atomic.Uint64, round robin cursor
+	names       map[poolKey]string // the logical database that made the pool (metrics)
 }
 
 type poolKey struct {
@@ -27,7 +27,7 @@ type poolKey struct {
 }
 
 func newBackends() *backends {
-	return &backends{dialTimeout: 5 * time.Second, pools: map[poolKey]*pool.Pool[*backendConn]{}}
+	return &backends{dialTimeout: 5 * time.Second, pools: map[poolKey]*pool.Pool[*backendConn]{}, names: map[poolKey]string{}}
 }
 
 // poolFor returns the pool of one server of a database, creating it on
@@ -40,8 +40,9 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 		return p
 	}
 	cred := db.Backend
+	timeout := b.dialTimeout
 	dial := func(ctx context.Context) (*backendConn, error) {
-		ctx, cancel := context.WithTimeout(ctx, b.dialTimeout)
+		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		var d net.Dialer
 		nc, err := d.DialContext(ctx, "tcp", addr)
@@ -52,32 +53,59 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 	}
 	p := pool.New(dial, db.MaxPerBackend, db.IdleTimeout)
 	b.pools[k] = p
+	b.names[k] = db.Name
 	return p
 }
 
-// server picks the address a target runs on: the primary, or a replica by
-// the database's read policy (weight 0 replicas get no reads).
-func (b *backends) server(db *topology.DB, t router.Target) string {
-	sh := t.Shard
-	if t.Role == router.RolePrimary || db.ReadPolicy == topology.PrimaryOnly {
-		return sh.Primary
-	}
-	total := 0
-	for _, r := range sh.Replicas {
-		total += r.Weight
-	}
-	if total == 0 {
-		return sh.Primary
-	}
-	v, _ := b.rr.LoadOrStore(db.Name+"/"+sh.Name, new(atomic.Uint64))
-	n := int(v.(*atomic.Uint64).Add(1) % uint64(total))
-	for _, r := range sh.Replicas {
-		if n < r.Weight {
-			return r.Address
+// closeIdle drops the idle connections to a server that just failed:
+// they are most likely dead too, and each would fail one statement.
+func (b *backends) closeIdle(addr string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, p := range b.pools {
+		if k.addr == addr {
+			p.CloseIdle()
 		}
-		n -= r.Weight
 	}
-	return sh.Primary
+}
+
+// prune closes the pools of servers the topology no longer lists (after
+// a reload); connections in use finish their work first.
+func (b *backends) prune(snap *topology.Snapshot) {
+	keep := map[poolKey]bool{}
+	for _, db := range snap.Databases() {
+		if db.Protocol != topology.Postgres {
+			continue
+		}
+		for _, sh := range db.Shards {
+			keep[poolKey{sh.Primary, db.Backend.User, db.Backend.Database}] = true
+			for _, r := range sh.Replicas {
+				keep[poolKey{r.Address, db.Backend.User, db.Backend.Database}] = true
+			}
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, p := range b.pools {
+		if !keep[k] {
+			p.Close()
+			delete(b.pools, k)
+			delete(b.names, k)
+		}
+	}
+}
+
+// stats lists every pool for metrics and /topology.
+func (b *backends) stats() []metrics.PoolStat {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]metrics.PoolStat, 0, len(b.pools))
+	for k, p := range b.pools {
+		st := p.Stats()
+		out = append(out, metrics.PoolStat{Database: b.names[k], Backend: k.addr, Open: st.Open, InUse: st.InUse,
+			Waiters: st.Waiters, Max: st.Max, Dials: st.Dials, DialErrors: st.DialErrors, Waits: st.Waits})
+	}
+	return out
 }
 
 // closeAll closes every pool (shutdown).
@@ -87,5 +115,6 @@ func (b *backends) closeAll() {
 	for k, p := range b.pools {
 		p.Close()
 		delete(b.pools, k)
+		delete(b.names, k)
 	}
 }

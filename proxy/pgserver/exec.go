@@ -44,73 +44,95 @@ type lease struct {
 }
 
 // acquire gets a connection for a target: the transaction's pinned one,
-// or one from the pool of the server the target's role picks. The first
+// or one from the pool of the server the health monitor picks. The first
 // statement of a transaction pins its shard and sends the deferred BEGIN.
 func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target) (*lease, error) {
+	pinned := &lease{release: func(broken bool) {
+		if broken {
+			s.abortTx()
+		}
+	}}
 	if s.tx.open && s.tx.conn != nil {
-		return &lease{conn: s.tx.conn, release: func(broken bool) {
-			if broken {
-				s.endTx(true)
-			}
-		}}, nil
+		pinned.conn = s.tx.conn
+		return pinned, nil
 	}
 	if s.tx.open {
 		t.Role = router.RolePrimary
 	}
-	addr := s.srv.back.server(db, t)
-	p := s.srv.back.poolFor(db, addr)
-	c, err := p.Acquire(ctx)
+	c, addr, release, err := s.connect(ctx, db, t)
 	if err != nil {
-		return nil, &clientError{code: "08006", msg: fmt.Sprintf("cannot reach backend %s (shard %s): %v", addr, t.Shard.Name, err)}
+		return nil, err
 	}
-	if err := c.syncSettings(s.settings); err != nil {
-		p.Discard(c)
+	if !s.tx.open {
+		return &lease{conn: c, release: release}, nil
+	}
+	if err := c.simple(strings.Join(s.tx.deferred, "; ")); err != nil {
+		release(true)
 		return nil, classify(err)
 	}
-	if s.tx.open {
-		if err := c.simple(strings.Join(s.tx.deferred, "; ")); err != nil {
-			p.Discard(c)
-			return nil, classify(err)
-		}
-		s.tx.conn, s.tx.shard, s.tx.addr, s.tx.db = c, t.Shard, addr, db
-		return &lease{conn: c, release: func(broken bool) {
-			if broken {
-				s.endTx(true)
-			}
-		}}, nil
-	}
-	return &lease{conn: c, release: func(broken bool) {
-		if broken {
-			p.Discard(c)
-		} else {
-			p.Release(c)
-		}
-	}}, nil
+	s.tx.conn, s.tx.shard, s.tx.addr, s.tx.db, s.tx.release = c, t.Shard, addr, db, release
+	pinned.conn = c
+	return pinned, nil
 }
 
-// endTx gives the pinned connection back (or discards it) and forgets the
-// transaction.
+// endTx gives the pinned connection back (or discards it, which rolls
+// the transaction back on the server) and forgets the transaction.
 func (s *session) endTx(broken bool) {
 	if c := s.tx.conn; c != nil {
-		p := s.srv.back.poolFor(s.tx.db, s.tx.addr)
 		if !broken && s.tx.dirtySets {
 			// The transaction's SETs changed this connection in ways its
 			// record does not follow: start it clean.
 			broken = c.simple("RESET ALL") != nil
 			c.sets = map[string]string{}
 		}
-		if broken {
-			p.Discard(c)
-		} else {
-			p.Release(c)
-		}
+		s.tx.release(broken)
 	}
 	s.tx = txState{}
 }
 
+// abortTx discards the pinned connection of a transaction that lost it
+// (the server rolled the transaction back). The transaction stays open
+// and failed, as after any error in a transaction block: the client's
+// COMMIT answers ROLLBACK, and no later statement (nor a retry) runs
+// outside the transaction the client believes it is in.
+func (s *session) abortTx() {
+	saved := s.tx.savedSettings
+	s.endTx(true)
+	s.tx = txState{open: true, failed: true, savedSettings: saved}
+}
+
 // single runs a statement on one target, streaming its results through.
+// A read outside a transaction whose connection fails before any of its
+// answer reached the client runs once more on another server.
 func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, w *work) error {
-	l, err := s.acquire(ctx, db, t)
+	inTx := s.tx.open // before: a failure may end the transaction's connection
+	err := s.singleOnce(ctx, db, t, w, "")
+	var be *backendError
+	if errors.As(err, &be) && !inTx && s.retryable(t) {
+		s.srv.health.ReportFailure(be.addr, be.err)
+		s.srv.back.closeIdle(be.addr)
+		s.srv.metrics.Retry(db.Name)
+		err = s.singleOnce(ctx, db, t, w, be.addr)
+	}
+	if errors.As(err, &be) {
+		return &clientError{code: "08006", msg: be.Error()}
+	}
+	return err
+}
+
+// singleOnce is single without the retry; avoid is a server that just
+// failed the statement.
+func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Target, w *work, avoid string) error {
+	var l *lease
+	var err error
+	if avoid == "" {
+		l, err = s.acquire(ctx, db, t)
+	} else {
+		var c *backendConn
+		var release func(bool)
+		c, _, release, err = s.connectTo(ctx, db, t, avoid)
+		l = &lease{conn: c, release: release}
+	}
 	if err != nil {
 		return err
 	}
@@ -118,16 +140,13 @@ func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, 
 	var be *backendError
 	broken := errors.As(err, &be) || (!s.tx.open && status != 'I')
 	l.release(broken)
-	if be != nil {
-		return &clientError{code: "08006", msg: be.Error()}
-	}
 	return err
 }
 
 // relay runs one statement on a connection and forwards the server's
 // answer to the client as it arrives, without decoding rows. It returns
 // the server's transaction status. An ErrorResponse is forwarded and
-// reported as errRelayed.
+// reported as errRelayed; a FATAL one is not (see sessionEnded).
 func (s *session) relay(c *backendConn, w *work, t router.Target) (byte, error) {
 	if err := s.send(c, w, t, false); err != nil {
 		return 0, err
@@ -147,6 +166,9 @@ func (s *session) relay(c *backendConn, w *work, t router.Target) (byte, error) 
 			}
 			return body[0], result
 		case 'E':
+			if isFatal(body) {
+				return 0, sessionEnded(c, body)
+			}
 			result = errRelayed
 			c.failed()
 		case 'S':
@@ -154,6 +176,7 @@ func (s *session) relay(c *backendConn, w *work, t router.Target) (byte, error) 
 		case '1', '2', '3': // Parse/Bind/CloseComplete: the client got its own
 			continue
 		case 'G': // CopyInResponse: the client sends the data next
+			s.forwarded++
 			s.w.WriteRaw(typ, body)
 			if err := s.w.Flush(); err != nil {
 				return 0, err
@@ -163,6 +186,7 @@ func (s *session) relay(c *backendConn, w *work, t router.Target) (byte, error) 
 			}
 			continue
 		}
+		s.forwarded++
 		s.w.WriteRaw(typ, body)
 		if s.w.Buffered() > flushEvery {
 			if err := s.w.Flush(); err != nil {
@@ -184,6 +208,9 @@ func (s *session) send(c *backendConn, w *work, t router.Target, describe bool) 
 		c.w.Send(&pgproto3.Query{String: text})
 	} else {
 		w.ext.send(c, text, t.Params, describe)
+	}
+	if sh := t.Shard; sh != nil {
+		s.srv.metrics.BackendQuery(s.dbName, sh.Name, roleOf(c.addr, sh))
 	}
 	if err := c.w.Flush(); err != nil {
 		return &backendError{c.addr, err}
@@ -243,7 +270,9 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 	}
 	for i, l := range leases {
 		if err := s.send(l.conn, w, plan.Targets[i], plan.Merge != nil); err != nil {
-			broken[i] = true
+			for j := range i + 1 {
+				broken[j] = true // sent, with an answer nobody will read
+			}
 			return &clientError{code: "08006", msg: err.Error()}
 		}
 		s.running.add(l.conn)
@@ -258,6 +287,14 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 		err = s.merged(conns, plan, broken, w)
 	} else {
 		err = s.concatenated(conns, plan, broken)
+	}
+	var ce *clientError
+	if err != nil && !errors.As(err, &ce) {
+		// A lost backend or client connection: the shards not read to the
+		// end still have answers in flight, so none is reused.
+		for i := range broken {
+			broken[i] = true
+		}
 	}
 	var be *backendError
 	if errors.As(err, &be) {

@@ -35,12 +35,16 @@ type extState struct {
 	stmts   map[string]*preparedStmt
 	portals map[string]*portal
 	failed  bool // an error was sent: skip messages until Sync
+	// pending: messages arrived since the last Sync. The client is in the
+	// middle of a batch, so a drain must not end the session here.
+	pending bool
 }
 
 func (s *session) extended(ctx context.Context, typ byte, body []byte) error {
 	if s.ext.stmts == nil {
 		s.ext.stmts, s.ext.portals = map[string]*preparedStmt{}, map[string]*portal{}
 	}
+	s.ext.pending = typ != 'S'
 	switch typ {
 	case 'S':
 		s.ext.failed = false
@@ -241,6 +245,10 @@ func (s *session) describe(ctx context.Context, st *preparedStmt, ask func(c *ba
 		case 'T', 'n', 'N':
 			s.w.WriteRaw(typ, body)
 		case 'E':
+			if isFatal(body) {
+				l.release(true)
+				return &clientError{code: "08006", msg: sessionEnded(c, body).Error()}
+			}
 			c.failed()
 			s.w.WriteRaw(typ, body)
 			result = errRelayed

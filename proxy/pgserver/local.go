@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgproto3/v2"
 
@@ -65,6 +66,9 @@ func (s *session) finishTx(sql string, commit bool) error {
 	_, lost := err.(*backendError)
 	if !commit || status != 'I' || err != nil {
 		s.settings = s.tx.savedSettings // the SETs of a rolled back transaction are undone
+	} else if s.tx.wrote {
+		// Replicas replay the transaction's writes only from its commit on.
+		s.recent.Wrote(s.tx.db, s.tx.shard, time.Now())
 	}
 	s.endTx(lost || status != 'I')
 	if lost {

@@ -92,7 +92,7 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 	m, err := merge.New(plan.Merge, types, srcs, merge.Options{MaxRows: s.srv.opts.MaxMergeRows})
 	if err != nil {
 		drainAll(sources, broken)
-		return &clientError{code: "0A000", msg: err.Error()}
+		return &clientError{code: "0A000", msg: err.Error(), cause: err}
 	}
 	out := clientDescription(desc, plan.Merge)
 	var formats []int16
@@ -133,7 +133,7 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 			case errors.Is(err, merge.ErrBadValue):
 				code = "22P02"
 			}
-			return &clientError{code: code, msg: err.Error()}
+			return &clientError{code: code, msg: err.Error(), cause: err}
 		}
 		if err := encodeRow(r, out, formats); err != nil {
 			drainAll(sources, broken)
@@ -193,6 +193,9 @@ func (r *shardRows) describe() (*pgproto3.RowDescription, *pgproto3.ErrorRespons
 			}
 			return msg.(*pgproto3.RowDescription), nil, nil
 		case 'E':
+			if isFatal(body) {
+				return nil, nil, sessionEnded(r.c, body)
+			}
 			r.done = true
 			r.c.failed()
 			msg, err := pgwire.DecodeBackend(typ, body)
@@ -231,6 +234,9 @@ func (r *shardRows) Next() (merge.Row, error) {
 		case 'C':
 			r.done = true
 		case 'E':
+			if isFatal(body) {
+				return nil, sessionEnded(r.c, body)
+			}
 			r.done = true
 			msg, err := pgwire.DecodeBackend(typ, body)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +25,9 @@ type fixture struct {
 	db      *topology.DB
 	addr    string // the proxy
 	srv     *Server
+	// stop cancels Serve's context and returns what Serve returned (or
+	// fails the test if it does not return in time). Safe to call twice.
+	stop func() error
 }
 
 const schema = `
@@ -33,6 +37,13 @@ CREATE TABLE countries (code text PRIMARY KEY, name text);
 CREATE TABLE settings (k text PRIMARY KEY, v text);`
 
 func startFixture(t testing.TB, edits ...func(*topology.Config)) *fixture {
+	t.Helper()
+	return startFixtureWith(t, Options{}, edits...)
+}
+
+// startFixtureWith starts the cluster with the schema on every shard and
+// a proxy with opts in front of it.
+func startFixtureWith(t testing.TB, opts Options, edits ...func(*topology.Config)) *fixture {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts real PostgreSQL servers")
@@ -52,6 +63,13 @@ func startFixture(t testing.TB, edits ...func(*topology.Config)) *fixture {
 	if err := c.WaitReplicated(ctx); err != nil { // replicas serve reads: they need the schema
 		t.Fatal(err)
 	}
+	return serveProxy(t, c, opts, edits...)
+}
+
+// serveProxy starts a proxy in front of a running cluster (a test may run
+// several, with different topologies, over one cluster).
+func serveProxy(t testing.TB, c *localcluster.Cluster, opts Options, edits ...func(*topology.Config)) *fixture {
+	t.Helper()
 	cfg := topology.Config{
 		Listen: topology.Listen{Postgres: "127.0.0.1:1"},
 		Users:  []topology.User{{Name: "app", Password: "app-secret"}},
@@ -79,19 +97,26 @@ func startFixture(t testing.TB, edits ...func(*topology.Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(topology.NewStoreFrom("test.yaml", snap), Options{})
+	srv := New(topology.NewStoreFrom("test.yaml", snap), opts)
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("proxy did not stop")
-		}
-	})
-	return &fixture{cluster: c, db: db, addr: ln.Addr().String(), srv: srv}
+	var once sync.Once
+	var serveErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case serveErr = <-done:
+			case <-time.After(30 * time.Second):
+				serveErr = errors.New("proxy did not stop")
+				t.Error(serveErr)
+			}
+		})
+		return serveErr
+	}
+	t.Cleanup(func() { stop() })
+	return &fixture{cluster: c, db: db, addr: ln.Addr().String(), srv: srv, stop: stop}
 }
 
 func (f *fixture) dsn(user, password string) string {

@@ -13,12 +13,18 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shardgate/shardgate/proxy/drain"
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/pgwire"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/postgres"
 	"github.com/shardgate/shardgate/router/sqltext"
 	"github.com/shardgate/shardgate/topology"
+	"github.com/shardgate/shardgate/topology/health"
 )
 
 // Options tune a Server; zero values take the defaults.
@@ -27,16 +33,29 @@ type Options struct {
 	MaxClients   int    // 0: no limit
 	MaxMergeRows int    // rows a fan-out merge may hold in memory; 0: the merge default
 	Logger       *slog.Logger
+	// Health picks the server of each statement (read policy, health,
+	// replica lag) and hears of failed connections; nil: a monitor
+	// without probes (every server counts as up).
+	Health *health.Monitor
+	// Metrics records connections, statements and errors; nil: a private
+	// registry nobody scrapes.
+	Metrics *metrics.Metrics
+	// DrainTimeout is how long Serve lets open transactions and running
+	// statements finish after its context ends (0: 30s).
+	DrainTimeout time.Duration
 }
 
 // Server serves the PostgreSQL protocol for the topology's postgres
 // databases.
 type Server struct {
-	store  *topology.Store
-	router *router.Router
-	back   *backends
-	opts   Options
-	log    *slog.Logger
+	store   *topology.Store
+	router  *router.Router
+	back    *backends
+	opts    Options
+	log     *slog.Logger
+	health  *health.Monitor
+	metrics *metrics.Metrics
+	conns   *drain.Group
 
 	bufs       *pgwire.BufferPool // client buffers, lent only while a client is busy
 	clients    atomic.Int64
@@ -56,11 +75,23 @@ func New(store *topology.Store, opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		store:  store,
-		router: router.New(sqltext.Postgres, postgres.Analyzer{}, router.DefaultCacheSize),
-		back:   newBackends(),
-		opts:   opts,
-		log:    log,
+		store:   store,
+		router:  router.New(sqltext.Postgres, postgres.Analyzer{}, router.DefaultCacheSize),
+		back:    newBackends(),
+		opts:    opts,
+		log:     log,
+		health:  opts.Health,
+		metrics: opts.Metrics,
+		conns:   drain.NewGroup(),
+	}
+	if s.health == nil {
+		s.health = health.NewMonitor(nil, health.Options{})
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New(prometheus.NewRegistry())
+	}
+	if s.opts.DrainTimeout <= 0 {
+		s.opts.DrainTimeout = 30 * time.Second
 	}
 	s.bufs = pgwire.NewBufferPool()
 	s.maxClients.Store(int64(opts.MaxClients))
@@ -70,41 +101,72 @@ func New(store *topology.Store, opts Options) *Server {
 // SetMaxClients changes the client limit (0: none) for new logins.
 func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 
-// Serve accepts clients on ln until ctx ends, then closes ln, waits for
-// the sessions to finish and closes the backend pools.
+// Serve accepts clients on ln until ctx ends. Then it stops accepting,
+// closes idle sessions, lets running statements and open transactions
+// finish for up to DrainTimeout, closes what remains and the backend
+// pools.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	// Sessions outlive ctx while they drain; life ends with the drain.
+	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
+	defer endLife()
+	var err error
 	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				s.wg.Wait()
-				s.back.closeAll()
-				return nil
+		nc, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() == nil && !errors.Is(aerr, net.ErrClosed) {
+				err = fmt.Errorf("accept: %w", aerr)
 			}
-			return fmt.Errorf("accept: %w", err)
+			break
 		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.serveConn(ctx, nc)
+			s.serveConn(life, nc)
 		}()
 	}
+	dctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainTimeout)
+	if n := s.conns.Drain(dctx); n > 0 {
+		s.log.Warn("postgres sessions still busy at the end of the drain were closed", "sessions", n)
+	}
+	cancel()
+	endLife()
+	s.wg.Wait()
+	s.back.closeAll()
+	return err
 }
 
 // serveConn runs one client connection. A panic (a decoder fed hostile
 // bytes) closes this connection only.
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
+	defer nc.Close()
+	dc, ok := s.conns.Add(nc)
+	if !ok {
+		return // shutting down
+	}
+	defer dc.Done()
+	sess := newSession(s, nc, dc)
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("client connection panicked; closed", "remote", nc.RemoteAddr().String(), "panic", r, "stack", string(debug.Stack()))
 		}
-		nc.Close()
+		sess.close()
 	}()
-	sess := newSession(s, nc)
-	defer sess.close()
-	if err := sess.run(ctx); err != nil {
+	if err := sess.run(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
 		s.log.Debug("client connection ended", "remote", nc.RemoteAddr().String(), "err", err)
 	}
 }
+
+// protocol labels this server's metrics.
+const protocol = "postgres"
+
+// Clients is how many client sessions are logged in.
+func (s *Server) Clients() int64 { return s.clients.Load() }
+
+// PoolStats reports every backend pool, for metrics and /topology.
+func (s *Server) PoolStats() []metrics.PoolStat { return s.back.stats() }
+
+// Reloaded tells the server a new topology is in force: pools of servers
+// it no longer lists are closed once their connections are given back.
+func (s *Server) Reloaded(snap *topology.Snapshot) { s.back.prune(snap) }

@@ -7,13 +7,18 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgproto3/v2"
 
+	"github.com/shardgate/shardgate/proxy/drain"
+	"github.com/shardgate/shardgate/proxy/merge"
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/pgwire"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/sqltext"
 	"github.com/shardgate/shardgate/topology"
+	"github.com/shardgate/shardgate/topology/health"
 )
 
 // maxClientMessage bounds one message from a client.
@@ -36,6 +41,11 @@ type session struct {
 	ext extState // extended protocol: statements and portals
 	// running is the backend work a CancelRequest should interrupt.
 	running runningSet
+
+	drain     *drain.Conn         // graceful shutdown: idle between statements?
+	clientKey uint64              // client_hash read policy
+	recent    health.RecentWrites // read_your_writes
+	forwarded int                 // messages of the current statement sent to the client
 }
 
 // txState is the client's transaction as the proxy sees it. BEGIN is
@@ -48,6 +58,8 @@ type txState struct {
 	conn     *backendConn
 	addr     string
 	db       *topology.DB
+	release  func(broken bool) // gives conn back to its pool
+	wrote    bool              // a write ran in it: its COMMIT restarts read_your_writes
 	// savedSettings are the session settings at BEGIN (a ROLLBACK undoes
 	// SETs made since); dirtySets says the pinned connection ran such SETs
 	// and must be reset before another client gets it.
@@ -55,28 +67,41 @@ type txState struct {
 	dirtySets     bool
 }
 
-func newSession(s *Server, nc net.Conn) *session {
-	return &session{srv: s, nc: nc, r: pgwire.NewPooledReader(nc, maxClientMessage, s.bufs), w: pgwire.NewPooledWriter(nc, s.bufs), settings: map[string]string{}}
+func newSession(s *Server, nc net.Conn, dc *drain.Conn) *session {
+	return &session{srv: s, nc: nc, r: pgwire.NewPooledReader(nc, maxClientMessage, s.bufs), w: pgwire.NewPooledWriter(nc, s.bufs),
+		settings: map[string]string{}, drain: dc, clientKey: health.ClientKey(nc.RemoteAddr().String())}
 }
 
+// close ends the session: an open transaction is rolled back by
+// discarding its connection (a COMMIT never reached the server).
 func (s *session) close() {
 	if s.key != 0 {
 		s.srv.sessions.Delete(s.key)
 		s.srv.clients.Add(-1)
+		s.srv.metrics.ClientClosed(protocol)
 	}
-	s.endTx(false)
+	s.endTx(true)
 }
 
 // run is the session's life: startup, authentication, the query loop.
+// A drain (Serve's context ended) ends it between statements: when
+// ReadyForQuery said idle ('I') and no extended-protocol batch is half
+// sent. A transaction block, or a pipeline before its Sync, keeps the
+// session until it ends or the drain times out.
 func (s *session) run(ctx context.Context) error {
-	raw := s.nc // TLS may wrap s.nc; closing the socket ends both
-	stop := context.AfterFunc(ctx, func() { raw.Close() })
-	defer stop()
+	// A client still logging in has nothing running: a drain may close it.
+	if s.drain.Idle() {
+		return nil
+	}
 	ok, err := s.startup(ctx)
 	if err != nil || !ok {
 		return err
 	}
 	for {
+		if !s.tx.open && !s.ext.pending && s.drain.Idle() {
+			// As a PostgreSQL server shutting down tells its idle clients.
+			return s.fatal("57P01", "terminating connection because shardgate is shutting down")
+		}
 		typ, body, err := s.r.ReadRaw()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
@@ -84,6 +109,7 @@ func (s *session) run(ctx context.Context) error {
 			}
 			return err
 		}
+		s.drain.Busy()
 		switch typ {
 		case 'X':
 			return nil
@@ -158,40 +184,58 @@ func (s *session) statement(ctx context.Context, sql string) error {
 	return s.execute(ctx, &work{sql: sql})
 }
 
-// execute routes and runs one statement, from either protocol.
+// execute routes and runs one statement, from either protocol, recording
+// it in the metrics.
 func (s *session) execute(ctx context.Context, w *work) error {
+	start := time.Now()
+	s.forwarded = 0
+	route, err := s.executePlan(ctx, w)
+	outcome := metrics.OutcomeOK
+	if err != nil {
+		outcome = metrics.OutcomeError
+		s.srv.metrics.Error(errorClass(err))
+	}
+	s.srv.metrics.Query(s.dbName, route, outcome, time.Since(start))
+	return err
+}
+
+func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	snap := s.srv.store.Current()
 	db, ok := snap.Database(topology.Postgres, s.dbName)
 	if !ok {
-		return s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
+		return metrics.RouteError, s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
 	}
 	if s.tx.open && s.tx.failed && !isTxEnd(w.sql) {
-		return &clientError{code: "25P02", msg: "current transaction is aborted, commands ignored until end of transaction block"}
+		return metrics.RouteError, &clientError{code: "25P02", msg: "current transaction is aborted, commands ignored until end of transaction block"}
 	}
 	plan, err := s.srv.router.Route(router.Request{DB: db, SQL: w.sql, Params: w.routeParams(),
 		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.shard}})
 	if err != nil {
 		if done, lerr := s.sessionCommand(w.sql); done {
-			return lerr
+			return metrics.RouteLocal, lerr
 		}
-		return classify(err)
+		return metrics.RouteError, classify(err)
 	}
 	switch plan.Statement.Kind {
 	case router.KindOther, router.KindDDL:
 		if done, lerr := s.sessionCommand(w.sql); done {
-			return lerr
+			return metrics.RouteLocal, lerr
 		}
 	}
-	if plan.Statement.Kind == router.KindCopy && plan.Statement.CopyFrom && len(plan.Targets) > 1 {
-		return s.copySplit(ctx, db, plan, w.sql)
+	switch {
+	case plan.Statement.Kind == router.KindCopy && plan.Statement.CopyFrom && len(plan.Targets) > 1:
+		err = s.copySplit(ctx, db, plan, w.sql)
+	case plan.Route == router.RouteLocal:
+		err = s.local(ctx, db, plan, w.sql)
+	case plan.Route == router.RouteSingle:
+		err = s.single(ctx, db, plan.Targets[0], w)
+	default:
+		err = s.multi(ctx, db, plan, w)
 	}
-	switch plan.Route {
-	case router.RouteLocal:
-		return s.local(ctx, db, plan, w.sql)
-	case router.RouteSingle:
-		return s.single(ctx, db, plan.Targets[0], w)
+	if plan.Write && isClean(err) {
+		s.wrote(db, plan.Targets)
 	}
-	return s.multi(ctx, db, plan, w)
+	return plan.Route.String(), err
 }
 
 func isTxEnd(sql string) bool {
@@ -233,6 +277,7 @@ func (s *session) sendError(ce *clientError) {
 type clientError struct {
 	code, msg string
 	pg        *pgwire.PgError // a server's own error, relayed unchanged
+	cause     error           // what the proxy's error stands for (errorClass)
 }
 
 func (e *clientError) Error() string {
@@ -242,15 +287,19 @@ func (e *clientError) Error() string {
 	return e.code + ": " + e.msg
 }
 
+func (e *clientError) Unwrap() error { return e.cause }
+
 // classify maps router and backend errors to SQLSTATEs at the wire edge.
+// An error already mapped keeps its SQLSTATE (its cause may be a
+// backend's login error, which is not the client's to see).
 func classify(err error) *clientError {
-	var pe *pgwire.PgError
-	if errors.As(err, &pe) {
-		return &clientError{pg: pe}
-	}
 	var ce *clientError
 	if errors.As(err, &ce) {
 		return ce
+	}
+	var pe *pgwire.PgError
+	if errors.As(err, &pe) {
+		return &clientError{pg: pe}
 	}
 	code := "XX000"
 	switch {
@@ -266,5 +315,41 @@ func classify(err error) *clientError {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		code = "57014"
 	}
-	return &clientError{code: code, msg: err.Error()}
+	return &clientError{code: code, msg: err.Error(), cause: err}
+}
+
+// errorClass labels a failed statement for shardgate_errors_total.
+func errorClass(err error) string {
+	var ce *clientError
+	switch {
+	case errors.Is(err, router.ErrCrossShard):
+		return metrics.ClassTransaction
+	case errors.Is(err, router.ErrSyntax), errors.Is(err, router.ErrUnsupported), errors.Is(err, router.ErrMissingKey),
+		errors.Is(err, router.ErrKeyChange), errors.Is(err, router.ErrUnknownShard), errors.Is(err, router.ErrMultiStatement):
+		return metrics.ClassRoute
+	case errors.Is(err, merge.ErrTooManyRows), errors.Is(err, merge.ErrUnsorted), errors.Is(err, merge.ErrBadValue), errors.Is(err, merge.ErrBadSpec):
+		return metrics.ClassMerge
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return metrics.ClassTimeout
+	case !errors.As(err, &ce):
+		return metrics.ClassClient // the client connection failed: the session ends
+	}
+	switch {
+	case ce == errRelayed || ce.pg != nil:
+		return metrics.ClassBackend
+	case strings.HasPrefix(ce.code, "25"): // an aborted transaction, DISCARD ALL in one
+		return metrics.ClassTransaction
+	case ce.code == "0A000": // what shardgate does not do (LISTEN, temporary tables)
+		return metrics.ClassRoute
+	case ce.code == "22P04": // malformed COPY data
+		return metrics.ClassClient
+	}
+	return metrics.ClassBackend
+}
+
+// isClean reports whether a statement reached its servers and left their
+// connections usable: no error, or the server's own.
+func isClean(err error) bool {
+	var ce *clientError
+	return err == nil || errors.As(err, &ce) && (ce == errRelayed || ce.pg != nil)
 }

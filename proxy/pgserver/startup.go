@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"time"
 
 	"github.com/jackc/pgproto3/v2"
 
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/pgwire"
 	"github.com/shardgate/shardgate/topology"
 )
@@ -64,6 +66,10 @@ func (s *session) login(ctx context.Context, m *pgproto3.StartupMessage) (bool, 
 	snap := s.srv.store.Current()
 	u, known := snap.User(s.user)
 	if err := pgwire.ServerAuth(ctx, s.r, s.w, s.srv.opts.AuthMethod, s.user, u.Password, known); err != nil {
+		if errors.Is(err, pgwire.ErrAuthFailed) {
+			s.srv.metrics.ClientRefused(protocol, metrics.RefusedAuth)
+			s.srv.metrics.Error(metrics.ClassAuth)
+		}
 		return false, err
 	}
 	db, ok := snap.Database(topology.Postgres, s.dbName)
@@ -71,9 +77,13 @@ func (s *session) login(ctx context.Context, m *pgproto3.StartupMessage) (bool, 
 		return false, s.fatal("3D000", fmt.Sprintf("database %q does not exist", s.dbName))
 	}
 	if max := s.srv.maxClients.Load(); max > 0 && s.srv.clients.Load() >= max {
+		s.srv.metrics.ClientRefused(protocol, metrics.RefusedTooMany)
 		return false, s.fatal("53300", "sorry, too many clients already")
 	}
+	// Counted once logged in, as PostgreSQL counts max_connections: a
+	// CancelRequest or a refused login is no client session.
 	s.srv.clients.Add(1)
+	s.srv.metrics.ClientOpened(protocol)
 	s.key = s.srv.newCancelKey()
 	s.srv.sessions.Store(s.key, s)
 
