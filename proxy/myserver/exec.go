@@ -45,7 +45,7 @@ type lease struct {
 func (s *session) release(l lease, broken bool) {
 	if l.pinned {
 		if broken {
-			s.endTx(true)
+			s.loseTx()
 		}
 		return
 	}
@@ -83,6 +83,9 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.shard}})
 	if err != nil {
 		return metrics.RouteError, err
+	}
+	if s.tx.lost {
+		return metrics.RouteLocal, s.lostTx(plan.Statement.Kind, w)
 	}
 	switch plan.Route {
 	case router.RouteLocal:
@@ -195,7 +198,13 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 	l := lease{conn: c, pool: p, addr: addr}
 	if err := c.syncState(s); err != nil {
 		s.release(l, true)
-		return lease{}, err
+		if isServerError(err) {
+			return lease{}, err
+		}
+		// The connection died under the session's SETs: like a failed
+		// dial, the server may be gone.
+		s.srv.health.ReportFailure(addr, err)
+		return lease{addr: addr}, &backendError{addr, err}
 	}
 	return l, nil
 }
@@ -203,27 +212,22 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 // wantsPrimary: the target needs the primary, or the session wrote to the
 // shard within read_your_writes.
 func (s *session) wantsPrimary(db *topology.DB, t router.Target) bool {
-	if t.Role == router.RolePrimary {
-		return true
-	}
-	if db.ReadYourWrites <= 0 || s.lastWrite == nil {
-		return false
-	}
-	at, ok := s.lastWrite[t.Shard.Name]
-	return ok && time.Since(at) < db.ReadYourWrites
+	return t.Role == router.RolePrimary || db.ReadYourWrites > 0 && s.recent.Primary(t.Shard, time.Now())
 }
 
-// wrote remembers that the session wrote to these shards (read-your-writes).
+// wrote remembers that the session wrote to these shards
+// (read_your_writes). In a transaction the window restarts at COMMIT,
+// when replicas can start to replay the writes.
 func (s *session) wrote(db *topology.DB, targets []router.Target) {
 	if db.ReadYourWrites <= 0 {
 		return
 	}
-	if s.lastWrite == nil {
-		s.lastWrite = map[string]time.Time{}
+	if s.tx.open {
+		s.tx.wrote = true
 	}
 	now := time.Now()
 	for _, t := range targets {
-		s.lastWrite[t.Shard.Name] = now
+		s.recent.Wrote(db, t.Shard, now)
 	}
 }
 
@@ -256,6 +260,15 @@ func (s *session) endTx(broken bool) {
 		s.release(s.tx.lease, broken)
 	}
 	s.tx = txState{}
+}
+
+// loseTx handles a transaction whose connection broke: the server rolled
+// it back, so the session keeps it open and failed until the client ends
+// it, rather than let later statements run outside it or a COMMIT
+// report success.
+func (s *session) loseTx() {
+	s.endTx(true)
+	s.tx = txState{open: true, lost: true}
 }
 
 // single runs a statement on one target, streaming its result through.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
 	"github.com/shardgate/shardgate/router"
@@ -50,13 +51,42 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 
 // commitNow commits the open transaction on its shard, if it touched one.
 func (s *session) commitNow() error {
+	if s.tx.lost {
+		s.tx = txState{}
+		return errLostTx
+	}
 	if s.tx.conn == nil {
 		s.tx = txState{}
 		return nil
 	}
+	db, shard, wrote := s.tx.db, s.tx.shard, s.tx.wrote
 	_, err := s.tx.conn.Simple("COMMIT")
-	s.endTx(err != nil)
+	s.endTx(err != nil && !isServerError(err))
+	if err == nil && wrote {
+		s.recent.Wrote(db, shard, time.Now())
+	}
 	return err
+}
+
+// errLostTx: the transaction's connection to its server broke, so the
+// server rolled it back.
+var errLostTx = &mysqlwire.Error{Code: erUnknown, State: "HY000",
+	Message: "shardgate: the transaction was rolled back: its connection to the server was lost"}
+
+// lostTx answers statements of a transaction whose connection broke:
+// ROLLBACK ends it, COMMIT ends it with an error, anything else is
+// refused until then.
+func (s *session) lostTx(kind router.Kind, w *work) error {
+	switch kind {
+	case router.KindRollback:
+		s.tx = txState{}
+		return s.sendOK(0, 0, w.more)
+	case router.KindCommit:
+		s.tx = txState{}
+		return errLostTx
+	}
+	return &mysqlwire.Error{Code: erUnknown, State: "HY000",
+		Message: "shardgate: the transaction was rolled back when its connection to the server was lost; end it with ROLLBACK"}
 }
 
 // finishTx ends the transaction with the client's COMMIT or ROLLBACK: on
@@ -66,10 +96,13 @@ func (s *session) finishTx(ctx context.Context, w *work) error {
 		s.tx = txState{}
 		return s.sendOK(0, 0, w.more)
 	}
-	l := s.tx.lease
+	l, db, shard, wrote := s.tx.lease, s.tx.db, s.tx.shard, s.tx.wrote
 	s.tx = txState{} // the client's OK must say the transaction ended
 	_, err := s.relay(ctx, l.conn, w, router.Target{})
 	s.release(l, !isClean(err) || s.killed.Load())
+	if err == nil && wrote {
+		s.recent.Wrote(db, shard, time.Now()) // replicas replay from the commit on
+	}
 	return err
 }
 

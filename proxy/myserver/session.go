@@ -7,12 +7,12 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
-	"time"
 
 	"github.com/shardgate/shardgate/proxy/drain"
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
 	"github.com/shardgate/shardgate/topology"
+	"github.com/shardgate/shardgate/topology/health"
 )
 
 // Command bytes (the first byte of a client command packet).
@@ -65,10 +65,10 @@ type session struct {
 	out          []byte // scratch for building client packets
 	cmd          []byte // scratch for building backend commands
 
-	drain     *drain.Conn          // graceful shutdown: idle between statements?
-	clientKey uint64               // client_hash read policy
-	lastWrite map[string]time.Time // shard name -> last write (read_your_writes)
-	forwarded int                  // packets of the current statement sent to the client
+	drain     *drain.Conn         // graceful shutdown: idle between statements?
+	clientKey uint64              // client_hash read policy
+	recent    health.RecentWrites // read_your_writes
+	forwarded int                 // packets of the current statement sent to the client
 
 	raw     net.Conn // the client's TCP socket (under TLS, if any)
 	watcher watcher  // notices a client that leaves mid-statement
@@ -85,6 +85,8 @@ type txState struct {
 	addr     string
 	db       *topology.DB
 	lease    lease // conn's own lease, given back when the transaction ends
+	wrote    bool  // a write ran in it: its COMMIT restarts read_your_writes
+	lost     bool  // its connection broke: the server rolled it back
 }
 
 // run is the session's life: handshake, authentication, the command loop.
