@@ -11,6 +11,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/drain"
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
+	"github.com/shardgate/shardgate/proxy/netcheck"
 	"github.com/shardgate/shardgate/topology"
 	"github.com/shardgate/shardgate/topology/health"
 )
@@ -70,8 +71,9 @@ type session struct {
 	recent    health.RecentWrites // read_your_writes
 	forwarded int                 // packets of the current statement sent to the client
 
-	raw     net.Conn // the client's TCP socket (under TLS, if any)
-	watcher watcher  // notices a client that leaves mid-statement
+	raw     net.Conn          // the client's TCP socket (under TLS, if any)
+	watcher *netcheck.Watcher // notices a client that leaves mid-statement
+	running running
 	killed  atomic.Bool
 }
 
@@ -101,6 +103,7 @@ func (s *session) run(ctx context.Context, nc net.Conn) error {
 		return err
 	}
 	s.c, s.dbName, s.raw = c, c.Database, nc
+	s.watcher = netcheck.NewWatcher(nc, watchAfter, s.clientGone)
 	s.autocommit = true
 	s.stmts = map[uint32]*clientStmt{}
 	s.multiStatements = c.Capabilities&clientMultiStatements != 0

@@ -14,6 +14,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/drain"
 	"github.com/shardgate/shardgate/proxy/merge"
 	"github.com/shardgate/shardgate/proxy/metrics"
+	"github.com/shardgate/shardgate/proxy/netcheck"
 	"github.com/shardgate/shardgate/proxy/pgwire"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/sqltext"
@@ -68,8 +69,11 @@ type txState struct {
 }
 
 func newSession(s *Server, nc net.Conn, dc *drain.Conn) *session {
-	return &session{srv: s, nc: nc, r: pgwire.NewPooledReader(nc, maxClientMessage, s.bufs), w: pgwire.NewPooledWriter(nc, s.bufs),
+	sess := &session{srv: s, nc: nc, r: pgwire.NewPooledReader(nc, maxClientMessage, s.bufs), w: pgwire.NewPooledWriter(nc, s.bufs),
 		settings: map[string]string{}, drain: dc, clientKey: health.ClientKey(nc.RemoteAddr().String())}
+	// nc is the TCP socket even after a TLS upgrade wraps s.nc.
+	sess.running.watcher = netcheck.NewWatcher(nc, watchAfter, func() { s.cancelConns(sess.running.snapshot()) })
+	return sess
 }
 
 // close ends the session: an open transaction is rolled back by

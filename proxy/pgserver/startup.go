@@ -140,7 +140,13 @@ func (s *Server) cancel(key uint64) {
 	if !ok {
 		return
 	}
-	for _, c := range v.(*session).running.snapshot() {
+	s.cancelConns(v.(*session).running.snapshot())
+}
+
+// cancelConns sends a CancelRequest for each connection's running
+// statement.
+func (s *Server) cancelConns(conns []*backendConn) {
+	for _, c := range conns {
 		go func() {
 			nc, err := net.DialTimeout("tcp", c.addr, 5*time.Second)
 			if err != nil {
