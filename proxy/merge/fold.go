@@ -1,14 +1,12 @@
 package merge
 
-import (
-	"unicode"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
-// foldCI appends the comparison key of v under a case- and
-// accent-insensitive collation: trailing spaces dropped (PAD SPACE), Latin
-// letters with accents mapped to their base letter, then upper-cased.
-// Invalid UTF-8 bytes are kept as they are.
+// foldCI appends the comparison key of v under utf8mb4_general_ci:
+// trailing spaces dropped (PAD SPACE), then each character's 16-bit
+// weight, big-endian (the server's own table: case and most Latin accents
+// folded, 'ß' = 's', every character beyond the BMP = U+FFFD). Invalid
+// UTF-8 bytes weigh as themselves.
 func foldCI(dst, v []byte) []byte {
 	end := len(v)
 	for end > 0 && v[end-1] == ' ' {
@@ -16,51 +14,27 @@ func foldCI(dst, v []byte) []byte {
 	}
 	for i := 0; i < end; {
 		r, n := utf8.DecodeRune(v[i:end])
-		if r == utf8.RuneError && n <= 1 {
-			dst = append(dst, v[i])
-			i++
-			continue
-		}
 		i += n
-		if r >= 0xc0 && r <= 0x17f {
-			if b, ok := latinBase[r]; ok {
-				r = b
-			}
+		w := uint16(0xfffd)
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			w = uint16(v[i-1])
+		case r <= 0xffff:
+			w = generalCIWeights[r]
 		}
-		dst = utf8.AppendRune(dst, unicode.ToUpper(r))
+		dst = append(dst, byte(w>>8), byte(w))
 	}
 	return dst
 }
 
-// latinBase maps accented Latin-1 and Latin Extended-A letters to their
-// base letter, as utf8mb4_general_ci compares them.
-var latinBase = func() map[rune]rune {
-	groups := map[rune]string{
-		'A': "ÀÁÂÃÄÅàáâãäåĀāĂăĄą",
-		'C': "ÇçĆćĈĉĊċČč",
-		'D': "ĎďĐđ",
-		'E': "ÈÉÊËèéêëĒēĔĕĖėĘęĚě",
-		'G': "ĜĝĞğĠġĢģ",
-		'H': "ĤĥĦħ",
-		'I': "ÌÍÎÏìíîïĨĩĪīĬĭĮįİ",
-		'J': "Ĵĵ",
-		'K': "Ķķ",
-		'L': "ĹĺĻļĽľĿŀŁł",
-		'N': "ÑñŃńŅņŇň",
-		'O': "ÒÓÔÕÖØòóôõöøŌōŎŏŐő",
-		'R': "ŔŕŖŗŘř",
-		'S': "ŚśŜŝŞşŠš",
-		'T': "ŢţŤťŦŧ",
-		'U': "ÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲų",
-		'W': "Ŵŵ",
-		'Y': "ÝýÿŶŷŸ",
-		'Z': "ŹźŻżŽž",
+// generalCIWeights is every BMP code point's utf8mb4_general_ci weight.
+var generalCIWeights = func() *[0x10000]uint16 {
+	var t [0x10000]uint16
+	for i := range t {
+		t[i] = uint16(i)
 	}
-	m := map[rune]rune{}
-	for base, letters := range groups {
-		for _, r := range letters {
-			m[r] = base
-		}
+	for _, p := range generalCIPairs {
+		t[p>>16] = uint16(p)
 	}
-	return m
+	return &t
 }()

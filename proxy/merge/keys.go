@@ -81,6 +81,12 @@ func appendKeyValue(k []byte, t Type, v []byte) ([]byte, error) {
 		return append(k, 1, 0), nil
 	case TextCI:
 		return appendBytes(append(k, 1), foldCI(nil, v)), nil
+	case Time:
+		n, ok := parseTime(v)
+		if !ok {
+			return k, badValue(t, v)
+		}
+		return binary.BigEndian.AppendUint64(append(k, 1), uint64(n)^1<<63), nil
 	}
 	return appendBytes(append(k, 1), v), nil
 }

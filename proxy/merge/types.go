@@ -46,6 +46,10 @@ const (
 	// "A" and "á " are equal. It approximates utf8mb4_general_ci; where a
 	// shard's order still disagrees, the merge reports ErrUnsorted.
 	TextCI
+	// Time is MySQL TIME text, [-]H+:MM:SS[.ffffff]: compared by its
+	// signed length, so "-838:59:59" < "-01:00:00" < "99:00:00" <
+	// "100:00:00" (byte order gets all three wrong).
+	Time
 )
 
 func (t Type) String() string {
@@ -66,11 +70,13 @@ func (t Type) String() string {
 		return "float32"
 	case TextCI:
 		return "text_ci"
+	case Time:
+		return "time"
 	}
 	return "type(" + strconv.Itoa(int(t)) + ")"
 }
 
-func (t Type) valid() bool { return t <= TextCI }
+func (t Type) valid() bool { return t <= Time }
 
 // numeric reports whether values of t can be added (COUNT, SUM, AVG).
 func (t Type) numeric() bool {
@@ -109,6 +115,12 @@ func parseKey(t Type, v []byte, k *keyVal) error {
 		return nil
 	case TextCI:
 		k.fold = foldCI(k.fold[:0], v)
+	case Time:
+		n, ok := parseTime(v)
+		if !ok {
+			return badValue(t, v)
+		}
+		k.n = n
 	case Int:
 		if !validInt(v, true) {
 			return badValue(t, v)
@@ -161,7 +173,7 @@ func cmpKey(t Type, a, b *keyVal) int {
 		return cmpDecimal(&a.dec, &b.dec)
 	case Float, Float32:
 		return cmpFloat(a.f, b.f)
-	case Bool:
+	case Bool, Time:
 		return cmpOrdered(a.n, b.n)
 	case TextCI:
 		return bytes.Compare(a.fold, b.fold)
@@ -376,4 +388,40 @@ func badValue(t Type, v []byte) error {
 		more = "..."
 	}
 	return fmt.Errorf("%w: %q%s is not %s text", ErrBadValue, q, more, t)
+}
+
+// parseTime reads MySQL TIME text, [-]H+:MM:SS[.ffffff], as signed
+// microseconds.
+func parseTime(v []byte) (int64, bool) {
+	neg := len(v) > 0 && v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	h, rest, ok1 := bytes.Cut(v, []byte{':'})
+	m, rest, ok2 := bytes.Cut(rest, []byte{':'})
+	sec, frac, _ := bytes.Cut(rest, []byte{'.'})
+	if !ok1 || !ok2 || len(h) == 0 || len(h) > 4 || len(m) != 2 || len(sec) != 2 || len(frac) > 6 {
+		return 0, false
+	}
+	var n int64
+	for _, part := range [][]byte{h, m, sec} {
+		x, ok := parseUint64(part)
+		if !ok || !validInt(part, false) {
+			return 0, false
+		}
+		n = n*60 + int64(x)
+	}
+	n *= 1e6
+	scale := int64(1e5)
+	for _, c := range frac {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n += int64(c-'0') * scale
+		scale /= 10
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +32,10 @@ type backendConn struct {
 	version uint64
 	// sets are the SET statements applied beyond the login state.
 	sets []setting
+	// dirty: a statement left state that sets does not describe (a user
+	// variable assigned in a SELECT, a temporary table, a SQL PREPARE, a
+	// lock): the next other session gets the connection reset.
+	dirty bool
 
 	// prepared maps statement text to its id on this connection.
 	prepared map[string]*backendStmt
@@ -79,7 +85,7 @@ func (c *backendConn) syncState(s *session) error {
 		return nil
 	}
 	want := s.sets
-	if len(c.sets) > len(want) || !slices.Equal(c.sets, want[:len(c.sets)]) {
+	if c.dirty || len(c.sets) > len(want) || !slices.Equal(c.sets, want[:len(c.sets)]) {
 		if err := c.reset(); err != nil {
 			return err
 		}
@@ -108,6 +114,7 @@ func (c *backendConn) reset() error {
 		return mysqlwire.ParseError(p)
 	}
 	c.sets = c.sets[:0]
+	c.dirty = false
 	clear(c.prepared)
 	c.order = c.order[:0]
 	c.owner = nil
@@ -318,3 +325,43 @@ func (e *backendError) Error() string {
 	return fmt.Sprintf("lost connection to backend %s: %v", e.addr, e.err)
 }
 func (e *backendError) Unwrap() error { return e.err }
+
+// untrackedState matches statements that may leave session state on a
+// backend connection beyond the session's SETs.
+var untrackedState = regexp.MustCompile(`(?i):=|\btemporary\b|\binto\s+@|^\s*(?:prepare|execute|deallocate|lock|handler)\b|\bget_lock\s*\(`)
+
+// markState flags c when sql may have left untracked session state on it.
+// A cheap scan keeps the regular expression off the hot path: every
+// pattern needs an '@', "temporary", a leading keyword or "get_lock".
+func markState(c *backendConn, sql string) {
+	if c == nil || c.dirty || !mayLeaveState(sql) {
+		return
+	}
+	if untrackedState.MatchString(sql) {
+		c.dirty = true
+	}
+}
+
+func mayLeaveState(sql string) bool {
+	if strings.IndexByte(sql, '@') >= 0 || containsFold(sql, "temporary") || containsFold(sql, "get_lock") {
+		return true
+	}
+	first := strings.TrimLeft(sql, " \t\r\n(")
+	for _, kw := range []string{"prepare", "execute", "deallocate", "lock", "handler"} {
+		if len(first) >= len(kw) && strings.EqualFold(first[:len(kw)], kw) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold is an ASCII case-insensitive strings.Contains for a lower
+// case word, without allocating.
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if s[i]|0x20 == word[0] && strings.EqualFold(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
+}

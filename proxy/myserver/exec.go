@@ -298,6 +298,7 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 		return err
 	}
 	status, err := s.relay(ctx, l.conn, w, t)
+	markState(l.conn, w.sql)
 	var be *backendError
 	var fe *fatalError
 	broken := errors.As(err, &be) || errors.As(err, &fe) || s.killed.Load() ||

@@ -17,6 +17,9 @@ import (
 // every backend connection the session uses.
 type setting struct {
 	name, sql string
+	// single: the SET assigns one variable from constants, so a later
+	// single SET of the same variable may replace it.
+	single bool
 }
 
 // local handles what the router leaves to the session: transaction
@@ -166,11 +169,51 @@ func (s *session) set(ctx context.Context, db *topology.DB, st *router.Statement
 	return err
 }
 
-// addSetting records a SET; setting a variable again replaces its entry.
+// addSetting records a SET. Replaying s.sets in order must rebuild the
+// session, so a SET replaces an earlier one of the same variable only
+// when both assign that variable alone from constants and no SET after
+// the earlier one may have read it (SET @n = @n + 1, SET sql_mode =
+// CONCAT(@@sql_mode, ...), SET @a = 1, @b = 2 are appended).
 func (s *session) addSetting(name, sql string) {
-	s.sets = slices.DeleteFunc(s.sets, func(x setting) bool { return x.name == name })
-	s.sets = append(s.sets, setting{name, sql})
+	single := selfContained(sql)
+	if single {
+		i := len(s.sets)
+		for i > 0 && s.sets[i-1].single {
+			i--
+		}
+		tail := slices.DeleteFunc(s.sets[i:], func(x setting) bool { return x.name == name })
+		s.sets = s.sets[:i+len(tail)]
+	}
+	s.sets = append(s.sets, setting{name: name, sql: sql, single: single})
 	s.stateVersion++
+}
+
+// selfContained reports whether a SET assigns one variable from
+// constants: no comma and no variable read after the first '=' outside
+// quotes. SET NAMES x counts as one.
+func selfContained(sql string) bool {
+	seenEq := false
+	var quote byte
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote != '`' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"' || c == '`':
+			quote = c
+		case c == ',':
+			return false
+		case c == '=':
+			seenEq = true
+		case c == '@' && seenEq:
+			return false
+		}
+	}
+	return true
 }
 
 var autocommitValue = regexp.MustCompile(`(?is)^\s*set\s+(?:session\s+|local\s+|@@session\.|@@local\.|@@)?autocommit\s*:?=\s*'?(\w+)'?\s*;?\s*$`)

@@ -49,6 +49,7 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 		}
 		results[i] = &shardResult{c: l.conn, binary: w.binary}
 		conns[i] = l.conn
+		markState(l.conn, w.sql)
 	}
 	s.watch(ctx, conns)
 	defer s.unwatch()

@@ -108,7 +108,7 @@ func (s *session) run(ctx context.Context, nc net.Conn) error {
 	s.stmts = map[uint32]*clientStmt{}
 	s.multiStatements = c.Capabilities&clientMultiStatements != 0
 	if names := namesFor(c.Collation); names != "" {
-		s.sets = []setting{{"names", names}}
+		s.sets = []setting{{name: "names", sql: names, single: true}}
 	}
 	for {
 		if !s.tx.open && s.drain.Idle() {
@@ -268,7 +268,7 @@ func (s *session) resetConnection() {
 	s.autocommit = true
 	s.sets = nil
 	if n := namesFor(s.c.Collation); n != "" {
-		s.sets = []setting{{"names", n}}
+		s.sets = []setting{{name: "names", sql: n, single: true}}
 	}
 	s.stateVersion++
 	s.nextTx = nil

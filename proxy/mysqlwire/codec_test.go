@@ -194,7 +194,7 @@ func TestMergeType(t *testing.T) {
 		{TypeNewDecimal, 0, merge.Decimal}, {TypeDecimal, 0, merge.Decimal},
 		{TypeDouble, 0, merge.Float}, {TypeFloat, 0, merge.Float},
 		{TypeBit, FlagUnsigned, merge.Bytes}, {TypeVarString, 0, merge.Bytes}, {TypeBlob, FlagBlob, merge.Bytes},
-		{TypeDate, 0, merge.Bytes}, {TypeDateTime, 0, merge.Bytes}, {TypeTimestamp, 0, merge.Bytes}, {TypeTime, 0, merge.Bytes},
+		{TypeDate, 0, merge.Bytes}, {TypeDateTime, 0, merge.Bytes}, {TypeTimestamp, 0, merge.Bytes}, {TypeTime, 0, merge.Time},
 		{TypeJSON, 0, merge.Bytes}, {TypeEnum, 0, merge.Bytes}, {TypeSet, 0, merge.Bytes}, {TypeNull, 0, merge.Bytes},
 		{TypeGeometry, 0, merge.Bytes},
 	} {

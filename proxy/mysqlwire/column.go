@@ -94,6 +94,8 @@ func (c Column) MergeType() merge.Type {
 		return merge.Decimal
 	case TypeFloat, TypeDouble:
 		return merge.Float
+	case TypeTime:
+		return merge.Time
 	}
 	return merge.Bytes
 }
