@@ -4,6 +4,8 @@
 #
 #   bench/sysbench.sh [SECONDS] [THREADS] [ROUNDS] [TABLE_SIZE]
 #                     (defaults: 10 s, 16 threads, 3 rounds, 100000 rows)
+#   PROFILE=cpu.pprof bench/sysbench.sh ...   also saves a CPU profile of
+#                     the proxy during the first proxied run
 #
 # `shardgate dev -only mysql -replicas 0` starts two MariaDB shards and the
 # proxy in front of them. sbtest1 is added to the topology as sharded by id
@@ -38,7 +40,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 proxy_port=$(free_port)
 
 ./bin/shardgate dev -only mysql -shards 2 -replicas 0 -mysql-listen "127.0.0.1:$proxy_port" \
-  -config-out "$work/topology.yaml" >"$work/dev.log" 2>&1 &
+  -admin "127.0.0.1:$(free_port)" ${PROFILE:+-pprof} -config-out "$work/topology.yaml" >"$work/dev.log" 2>&1 &
 dev=$!
 pids+=("$dev")
 for _ in $(seq 1 600); do grep -q "Ctrl-C stops" "$work/dev.log" 2>/dev/null && break; sleep 0.1; done
@@ -100,6 +102,9 @@ d=(); p=(); c=()
 for r in $(seq 1 "$rounds"); do
   read -r dq _ de < <(run "${direct_args[@]}")
   before=$(cpu_ticks)
+  if [ -n "${PROFILE:-}" ] && [ "$r" = 1 ]; then # PROFILE=FILE: a CPU profile of the first proxied run
+    curl -fs "http://$admin/debug/pprof/profile?seconds=$((secs > 2 ? secs - 1 : 1))" -o "$PROFILE" &
+  fi
   read -r pq pn pe < <(run "${proxy_args[@]}")
   after=$(cpu_ticks)
   cpu_us=$(echo "if ($pn > 0) ($after - $before) * 1000000 / $ticks / $pn else 0" | bc -l)

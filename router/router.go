@@ -51,6 +51,36 @@ func (r *Router) Route(req Request) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
 	}
+	return r.route(req, n)
+}
+
+// Prepared is a statement text tokenized once, for a client's prepared
+// statement: its executions route without tokenizing the text again.
+type Prepared struct {
+	sql string
+	n   sqltext.Normalized
+	err error
+}
+
+// Prepare tokenizes a statement text for RoutePrepared.
+func (r *Router) Prepare(sql string) *Prepared {
+	n, err := sqltext.Normalize(r.dialect, sql)
+	if err != nil {
+		err = fmt.Errorf("%w: %v", ErrSyntax, err)
+	}
+	return &Prepared{sql: sql, n: n, err: err}
+}
+
+// RoutePrepared is Route for a prepared text (req.SQL is ignored).
+func (r *Router) RoutePrepared(p *Prepared, req Request) (*Plan, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	req.SQL = p.sql
+	return r.route(req, p.n)
+}
+
+func (r *Router) route(req Request, n sqltext.Normalized) (*Plan, error) {
 	st, b, err := r.statement(req.SQL, n, req.Params)
 	if err != nil {
 		return nil, err

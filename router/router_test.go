@@ -148,3 +148,32 @@ func TestShardSet(t *testing.T) {
 		t.Error("nil set must mean every shard")
 	}
 }
+
+// A prepared text routes like the same text given to Route, for every
+// binding of its parameter, and a text that does not tokenize fails at
+// every execution with the syntax error.
+func TestRoutePrepared(t *testing.T) {
+	r := New(sqltext.Postgres, &countingAnalyzer{}, 100)
+	db := testDB(t)
+	p := r.Prepare("SELECT * FROM users WHERE id = $1")
+	for i := range int64(20) {
+		params := []Param{{Kind: ParamInt, Int: i}}
+		got, err := r.RoutePrepared(p, Request{DB: db, SQL: "ignored", Params: params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := r.Route(Request{DB: db, SQL: "SELECT * FROM users WHERE id = $1", Params: params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Targets[0].Shard != want.Targets[0].Shard || got.Reason != want.Reason {
+			t.Fatalf("id %d: prepared %s (%s), direct %s (%s)", i, got.Targets[0].Shard.Name, got.Reason, want.Targets[0].Shard.Name, want.Reason)
+		}
+	}
+	bad := r.Prepare("SELECT 'unterminated")
+	for range 2 {
+		if _, err := r.RoutePrepared(bad, Request{DB: db}); !errors.Is(err, ErrSyntax) {
+			t.Fatalf("err = %v, want ErrSyntax", err)
+		}
+	}
+}

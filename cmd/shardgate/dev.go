@@ -34,6 +34,8 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) int {
 	pgListen := fs.String("postgres-listen", "127.0.0.1:6432", "listen.postgres written to the topology")
 	myListen := fs.String("mysql-listen", "127.0.0.1:6033", "listen.mysql written to the topology")
 	verbose := fs.Bool("v", false, "log what the cluster does")
+	profiling := fs.Bool("pprof", false, "serve Go profiles on the admin address under /debug/pprof/")
+	adminAddr := fs.String("admin", "127.0.0.1:9187", "admin HTTP address written to the topology")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -69,6 +71,7 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) int {
 	}
 
 	cfg := devConfig(clusters, *dbName, *pgListen, *myListen)
+	cfg.Admin = *adminAddr
 	if err := writeTopology(*configOut, cfg); err != nil {
 		fmt.Fprintf(errOut, "dev: %v\n", err)
 		return 1
@@ -85,7 +88,7 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "dev: %v\n", err)
 		return 1
 	}
-	o := stackOptions{pgAuth: "scram-sha-256", myAuth: "caching_sha2_password", drain: 5 * time.Second, watch: time.Second}
+	o := stackOptions{pgAuth: "scram-sha-256", myAuth: "caching_sha2_password", drain: 5 * time.Second, watch: time.Second, pprof: *profiling}
 	st, err := newStack(store, o, slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		fmt.Fprintf(errOut, "dev: proxy: %v (pick other addresses with -postgres-listen / -mysql-listen)\n", err)

@@ -24,6 +24,7 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 	drain := fs.Duration("drain", 30*time.Second, "at shutdown, how long open transactions may run to their end")
 	watch := fs.Duration("watch", time.Second, "how often to check the topology file for changes (0: reload on SIGHUP only)")
 	debug := fs.Bool("debug", false, "log every statement's route")
+	profiling := fs.Bool("pprof", false, "serve Go profiles on the admin address under /debug/pprof/")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -37,7 +38,7 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintln(errOut, err)
 		return 1
 	}
-	o := stackOptions{pgAuth: *pgAuth, myAuth: *myAuth, drain: *drain, watch: *watch}
+	o := stackOptions{pgAuth: *pgAuth, myAuth: *myAuth, drain: *drain, watch: *watch, pprof: *profiling}
 	st, err := newStack(store, o, log)
 	if err != nil {
 		fmt.Fprintf(errOut, "serve: %v\n", err)

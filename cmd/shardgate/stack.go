@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"sync"
@@ -31,6 +33,7 @@ type stackOptions struct {
 	pgAuth, myAuth string        // client authentication methods
 	drain          time.Duration // how long open transactions may finish at shutdown
 	watch          time.Duration // how often the topology file is checked for changes (0: SIGHUP only)
+	pprof          bool          // serve /debug/pprof/ on the admin address
 }
 
 // stack is a running shardgate: the PostgreSQL and MySQL proxies the
@@ -131,6 +134,15 @@ func (s *stack) run(ctx context.Context, o stackOptions) error {
 	wg.Go(func() { topology.Watch(bg, s.store, o.watch, 500*time.Millisecond, hup, s.reloaded) })
 	if ln := s.listeners.admin; ln != nil {
 		h := admin.Handler(admin.Options{Gatherer: s.reg, Ready: s.ready, Topology: s.view, Logger: s.log})
+		if o.pprof {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.Handle("/", h)
+			h = mux
+		}
 		wg.Go(func() {
 			if err := admin.Serve(bg, ln, h); err != nil {
 				s.log.Error("admin endpoint stopped", "err", err)

@@ -37,6 +37,9 @@ type backendConn struct {
 	// lock): the next other session gets the connection reset.
 	dirty bool
 
+	// lastUsed is when the connection went back to its pool.
+	lastUsed time.Time
+
 	// prepared maps statement text to its id on this connection.
 	prepared map[string]*backendStmt
 	order    []string // prepared texts, oldest first (eviction)
@@ -65,6 +68,17 @@ func (c *backendConn) Close() error {
 	c.Flush()
 	return c.Backend.Close()
 }
+
+// quietFor is how long a pooled connection may sit idle before it is
+// checked (a peek at its socket) for having been closed by its server.
+// A server that restarts takes longer than this, so connections used
+// more recently are alive; checking only older ones keeps a syscall off
+// the hot path.
+const quietFor = 500 * time.Millisecond
+
+// mayBeDead reports whether the connection sat idle long enough that its
+// server may have closed it meanwhile.
+func (c *backendConn) mayBeDead() bool { return time.Since(c.lastUsed) > quietFor }
 
 // send writes one command packet to the server.
 func (c *backendConn) send(payload []byte) error {

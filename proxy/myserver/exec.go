@@ -24,7 +24,8 @@ const flushEvery = 64 << 10
 // COM_STMT_EXECUTE (binary, with its bound parameters).
 type work struct {
 	sql     string
-	more    bool // more statements of the same COM_QUERY follow
+	prep    *router.Prepared // a prepared statement's text, tokenized once
+	more    bool             // more statements of the same COM_QUERY follow
 	binary  bool
 	params  []mysqlwire.Param
 	rparams []router.Param
@@ -53,6 +54,7 @@ func (s *session) release(l lease, broken bool) {
 	if broken {
 		l.pool.Discard(l.conn)
 	} else {
+		l.conn.lastUsed = time.Now()
 		l.pool.Release(l.conn)
 	}
 }
@@ -79,8 +81,14 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	if alias, ok := lastInsertIDQuery(w.sql); ok {
 		return metrics.RouteLocal, s.sendLastInsertID(alias, w)
 	}
-	plan, err := s.srv.router.Route(router.Request{DB: db, SQL: w.sql, Params: w.rparams,
-		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.shard}})
+	req := router.Request{DB: db, SQL: w.sql, Params: w.rparams,
+		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.shard}}
+	var plan *router.Plan
+	if w.prep != nil {
+		plan, err = s.srv.router.RoutePrepared(w.prep, req)
+	} else {
+		plan, err = s.srv.router.Route(req)
+	}
 	if err != nil {
 		return metrics.RouteError, err
 	}
@@ -180,7 +188,7 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 	}
 	p := s.srv.back.poolFor(db, addr)
 	c, err := p.Acquire(ctx)
-	for tries := 0; err == nil && tries < 3 && netcheck.Dead(c.NetConn()); tries++ {
+	for tries := 0; err == nil && tries < 3 && c.mayBeDead() && netcheck.Dead(c.NetConn()); tries++ {
 		// The server closed this idle connection (it restarted, or
 		// killed it): never hand it out; dial a fresh one.
 		p.Discard(c)

@@ -252,7 +252,7 @@ var lastInsertIDPattern = regexp.MustCompile(`(?is)^\s*select\s+last_insert_id\s
 // have given to someone else, so the session answers it from the OK
 // packets it relayed.
 func lastInsertIDQuery(sql string) (alias string, ok bool) {
-	if len(sql) > 80 {
+	if len(sql) > 80 || !containsFold(sql, "last_insert_id") {
 		return "", false
 	}
 	m := lastInsertIDPattern.FindStringSubmatch(sql)

@@ -25,6 +25,7 @@ type clientStmt struct {
 	types    []uint16
 	longData map[int][]byte
 	longSize int
+	prep     *router.Prepared // the text tokenized once for routing
 }
 
 // stmtPrepare answers COM_STMT_PREPARE with the definitions a server
@@ -66,7 +67,7 @@ func (s *session) prepareOn(c *backendConn, sql string) error {
 		return &backendError{c.addr, err}
 	}
 	s.nextStmtID++
-	st := &clientStmt{id: s.nextStmtID, sql: sql, params: int(ok.Params), columns: int(ok.Columns)}
+	st := &clientStmt{id: s.nextStmtID, sql: sql, params: int(ok.Params), columns: int(ok.Columns), prep: s.srv.router.Prepare(sql)}
 	s.stmts[st.id] = st
 	c.remember(sql, &backendStmt{id: ok.StatementID, params: st.params, columns: st.columns})
 	mine := ok
@@ -118,7 +119,7 @@ func (s *session) stmtExecute(ctx context.Context, p []byte) error {
 			st.types = append(st.types, prm.Type)
 		}
 	}
-	w := &work{sql: st.sql, binary: true, params: ex.Params, rparams: make([]router.Param, len(ex.Params))}
+	w := &work{sql: st.sql, prep: st.prep, binary: true, params: ex.Params, rparams: make([]router.Param, len(ex.Params))}
 	for i, prm := range ex.Params {
 		w.rparams[i] = mysqlwire.RouterParam(prm)
 	}
