@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shardgate/shardgate/topology"
@@ -48,7 +51,7 @@ func TestDevStartsClusterAndWritesTopology(t *testing.T) {
 	proxyAddr := freeAddr(t)
 	go func() {
 		done <- run(ctx, []string{"dev", "-only", "postgres", "-shards", "2", "-replicas", "1", "-config-out", cfgPath,
-			"-postgres-listen", proxyAddr}, &out, &errOut)
+			"-postgres-listen", proxyAddr, "-admin", freeAddr(t)}, &out, &errOut)
 	}()
 
 	deadline := time.Now().Add(3 * time.Minute)
@@ -133,4 +136,67 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// dev -only mysql serves the MySQL proxy and prints a go-sql-driver DSN
+// and a mariadb command that work through it.
+func TestDevMySQL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real MariaDB servers")
+	}
+	cfgPath := filepath.Join(t.TempDir(), "topology.yaml")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	proxyAddr, adminAddr := freeAddr(t), freeAddr(t)
+	go func() {
+		done <- run(ctx, []string{"dev", "-only", "mysql", "-shards", "2", "-replicas", "0", "-config-out", cfgPath,
+			"-mysql-listen", proxyAddr, "-admin", adminAddr}, &out, &errOut)
+	}()
+	deadline := time.Now().Add(3 * time.Minute)
+	for !strings.Contains(out.String(), "Ctrl-C stops") {
+		select {
+		case code := <-done:
+			t.Fatalf("dev exited %d early:\n%s\n%s", code, out.String(), errOut.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dev did not come up:\n%s\n%s", out.String(), errOut.String())
+		}
+	}
+	host, port, _ := net.SplitHostPort(proxyAddr)
+	for _, want := range []string{"app:app-secret@tcp(" + proxyAddr + ")/shop", "mariadb -h" + host + " -P" + port + " -uapp -papp-secret shop"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dev did not print %q:\n%s", want, out.String())
+		}
+	}
+	db, err := sql.Open("mysql", "app:app-secret@tcp("+proxyAddr+")/shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("INSERT INTO users (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM users").Scan(&n); err != nil || n != 3 {
+		t.Errorf("count through the dev proxy = %d, %v", n, err)
+	}
+	resp, err := http.Get("http://" + adminAddr + "/topology")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("admin /topology: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	db.Close()
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("dev exited %d on interrupt: %s", code, errOut.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("dev did not stop on interrupt")
+	}
 }
