@@ -23,6 +23,7 @@ import (
 type preparedStmt struct {
 	sql  string
 	oids []uint32
+	prep *router.Prepared // the text tokenized once for routing (named statements)
 }
 
 type portal struct {
@@ -91,7 +92,11 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 		if _, exists := s.ext.stmts[m.Name]; exists && m.Name != "" {
 			return &clientError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
 		}
-		s.ext.stmts[m.Name] = &preparedStmt{sql: m.Query, oids: append([]uint32(nil), m.ParameterOIDs...)}
+		ps := &preparedStmt{sql: m.Query, oids: append([]uint32(nil), m.ParameterOIDs...)}
+		if m.Name != "" { // executed many times: tokenize once
+			ps.prep = s.srv.router.Prepare(m.Query)
+		}
+		s.ext.stmts[m.Name] = ps
 		s.w.Send(&pgproto3.ParseComplete{})
 	case *pgproto3.Bind:
 		st, ok := s.ext.stmts[m.PreparedStatement]
@@ -119,7 +124,7 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 		if !ok {
 			return &clientError{code: "34000", msg: fmt.Sprintf("portal %q does not exist", m.Portal)}
 		}
-		w := &work{sql: p.stmt.sql, ext: &extExec{oids: p.stmt.oids, bind: p.bind, describe: p.describe, maxRows: m.MaxRows}}
+		w := &work{sql: p.stmt.sql, prep: p.stmt.prep, ext: &extExec{oids: p.stmt.oids, bind: p.bind, describe: p.describe, maxRows: m.MaxRows}}
 		p.describe = false
 		if m.Portal == "" {
 			delete(s.ext.portals, "") // the unnamed portal lasts one Execute here

@@ -47,6 +47,7 @@ type session struct {
 	clientKey uint64              // client_hash read policy
 	recent    health.RecentWrites // read_your_writes
 	forwarded int                 // messages of the current statement sent to the client
+	one       [1]string           // the statement of a one-statement query, without allocating
 }
 
 // txState is the client's transaction as the proxy sees it. BEGIN is
@@ -141,7 +142,17 @@ func (s *session) run(ctx context.Context) error {
 // ReadyForQuery. An error stops the remaining statements, as in
 // PostgreSQL.
 func (s *session) simpleQuery(ctx context.Context, text string) error {
-	stmts, err := sqltext.Split(sqltext.Postgres, text)
+	var stmts []string
+	var err error
+	if one, ok := singleStatement(text); ok {
+		// The common case, without a second pass of the tokenizer.
+		if strings.TrimSpace(one) != "" {
+			s.one[0] = one
+			stmts = s.one[:]
+		}
+	} else {
+		stmts, err = sqltext.Split(sqltext.Postgres, text)
+	}
 	if err != nil {
 		s.sendError(classify(fmt.Errorf("%w: %v", router.ErrSyntax, err)))
 		return s.ready()
@@ -166,6 +177,21 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 		}
 	}
 	return s.ready()
+}
+
+// singleStatement recognises a query text that can hold only one
+// statement: no ';' except as its last character (pgbench, ORMs and psql
+// end statements so). A ';' inside a literal or comment just takes the
+// general path.
+func singleStatement(text string) (string, bool) {
+	i := strings.IndexByte(text, ';')
+	if i < 0 {
+		return text, true
+	}
+	if strings.TrimRight(text[i+1:], " \t\r\n") == "" {
+		return text[:i], true
+	}
+	return "", false
 }
 
 // ready sends ReadyForQuery with the transaction status and flushes.
@@ -212,8 +238,15 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	if s.tx.open && s.tx.failed && !isTxEnd(w.sql) {
 		return metrics.RouteError, &clientError{code: "25P02", msg: "current transaction is aborted, commands ignored until end of transaction block"}
 	}
-	plan, err := s.srv.router.Route(router.Request{DB: db, SQL: w.sql, Params: w.routeParams(),
-		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.shard}})
+	req := router.Request{DB: db, SQL: w.sql, Params: w.routeParams(),
+		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.shard}}
+	var plan *router.Plan
+	var err error
+	if w.prep != nil {
+		plan, err = s.srv.router.RoutePrepared(w.prep, req)
+	} else {
+		plan, err = s.srv.router.Route(req)
+	}
 	if err != nil {
 		if done, lerr := s.sessionCommand(w.sql); done {
 			return metrics.RouteLocal, lerr

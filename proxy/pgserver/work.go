@@ -12,8 +12,9 @@ import (
 // work is one statement to execute: its text, and for the extended
 // protocol the bound portal.
 type work struct {
-	sql string
-	ext *extExec // nil for the simple protocol
+	sql  string
+	prep *router.Prepared // a named statement's text, tokenized once
+	ext  *extExec         // nil for the simple protocol
 }
 
 // extExec is an Execute of a bound portal.
