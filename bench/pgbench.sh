@@ -25,7 +25,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 proxy_port=$(free_port)
 bouncer_port=$(free_port)
 
-./bin/shardgate dev -only postgres -shards 2 -replicas 0 -postgres-listen "127.0.0.1:$proxy_port" \
+./bin/shardgate dev -only postgres -shards 2 -replicas 0 -postgres-listen "127.0.0.1:$proxy_port" -admin "127.0.0.1:$(free_port)" \
   -config-out "$work/topology.yaml" >"$work/dev.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 600); do grep -q "Ctrl-C stops" "$work/dev.log" 2>/dev/null && break; sleep 0.1; done
