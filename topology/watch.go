@@ -112,7 +112,14 @@ func (w *watcher) poll() {
 	if now.Sub(w.changedAt) < w.settle {
 		return // still being written, or too recently to tell
 	}
-	if w.seen.readable && w.seen.sha256 == w.store.Current().Source.SHA256 {
+	if cur := w.store.Current(); w.seen.readable && w.seen.sha256 == cur.Source.SHA256 {
+		if w.anyRefuse {
+			// A refused edit was reverted: the file is the topology in
+			// force again, which is a success to report (the reload
+			// failure metric clears) without reloading anything.
+			w.anyRefuse = false
+			w.report(cur, nil)
+		}
 		return // already in force
 	}
 	if w.anyRefuse && sameContent(w.seen, w.refused) {

@@ -97,6 +97,7 @@ func TestWatcherSteps(t *testing.T) {
 			{write: "bad", advance: settle},
 			{advance: settle, report: "error", current: "v1"},
 			{write: "v1", advance: settle},
+			{advance: settle, report: "ok", current: "v1"}, // the failure clears
 			{advance: settle, current: "v1"},
 			{write: "bad", advance: settle},
 			{advance: settle, report: "error", current: "v1"},
@@ -125,7 +126,7 @@ func TestWatcherSteps(t *testing.T) {
 			{advance: settle, report: "error", current: "v1"},
 			{advance: settle, current: "v1"},
 			{write: "v1", advance: settle, current: "v1"},
-			{advance: settle, current: "v1"},
+			{advance: settle, report: "ok", current: "v1"},
 			{remove: true, advance: settle},
 			{advance: settle, report: "error", current: "v1"},
 		}},
