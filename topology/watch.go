@@ -64,6 +64,7 @@ type watcher struct {
 	changedAt time.Time // when seen last changed
 	refused   fileState // content of the last refused attempt
 	anyRefuse bool      // refused is set
+	failing   bool      // the last reload attempt failed
 }
 
 func newWatcher(s *Store, settle time.Duration, report func(*Snapshot, error), now func() time.Time) *watcher {
@@ -113,11 +114,11 @@ func (w *watcher) poll() {
 		return // still being written, or too recently to tell
 	}
 	if cur := w.store.Current(); w.seen.readable && w.seen.sha256 == cur.Source.SHA256 {
-		if w.anyRefuse {
+		if w.failing {
 			// A refused edit was reverted: the file is the topology in
 			// force again, which is a success to report (the reload
 			// failure metric clears) without reloading anything.
-			w.anyRefuse = false
+			w.failing = false
 			w.report(cur, nil)
 		}
 		return // already in force
@@ -134,6 +135,6 @@ func (w *watcher) poll() {
 // attempt, so no version is ever skipped.
 func (w *watcher) reload(before fileState) {
 	snap, err := w.store.Reload()
-	w.refused, w.anyRefuse = before, err != nil
+	w.refused, w.anyRefuse, w.failing = before, err != nil, err != nil
 	w.report(snap, err)
 }
