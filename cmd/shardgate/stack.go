@@ -182,12 +182,39 @@ func (s *stack) reloaded(snap *topology.Snapshot, err error) {
 		return
 	}
 	s.log.Info("topology reloaded", "file", s.store.Path(), "sha256", snap.Source.SHA256[:12])
+	if s.listenChanged(snap) {
+		s.log.Warn("listen and admin addresses are read at start only: restart shardgate to serve the new ones")
+	}
 	if s.pg != nil {
 		s.pg.Reloaded(snap)
 	}
 	if s.my != nil {
 		s.my.Reloaded(snap)
 	}
+}
+
+// listenChanged reports whether snap asks for listeners other than the
+// ones serving.
+func (s *stack) listenChanged(snap *topology.Snapshot) bool {
+	differs := func(ln net.Listener, addr string) bool {
+		if ln == nil || addr == "" {
+			return (ln == nil) != (addr == "")
+		}
+		return ln.Addr().String() != addr && !sameAddr(ln.Addr(), addr)
+	}
+	return differs(s.listeners.pg, snap.Listen.Postgres) || differs(s.listeners.my, snap.Listen.MySQL) ||
+		differs(s.listeners.admin, snap.Admin)
+}
+
+// sameAddr compares a listener's address with a configured one that may
+// name port 0 or a host name.
+func sameAddr(a net.Addr, configured string) bool {
+	_, port, err := net.SplitHostPort(configured)
+	if err != nil {
+		return false
+	}
+	_, lport, _ := net.SplitHostPort(a.String())
+	return port == "0" || port == lport
 }
 
 // ready is /readyz: every shard has a reachable primary and the process
@@ -208,7 +235,19 @@ func (s *stack) view() any {
 	if s.my != nil {
 		pools = append(pools, s.my.PoolStats)
 	}
-	return admin.BuildView(s.store.Current(), s.serverViews, pools...)
+	v := admin.BuildView(s.store.Current(), s.serverViews, pools...)
+	// Listeners are opened at start only: show what is really served.
+	v.Listen, v.Admin = admin.ListenView{}, ""
+	if ln := s.listeners.pg; ln != nil {
+		v.Listen.Postgres = ln.Addr().String()
+	}
+	if ln := s.listeners.my; ln != nil {
+		v.Listen.MySQL = ln.Addr().String()
+	}
+	if ln := s.listeners.admin; ln != nil {
+		v.Admin = ln.Addr().String()
+	}
+	return v
 }
 
 func (s *stack) serverViews() []admin.ServerView {
