@@ -45,6 +45,7 @@ type stack struct {
 	metrics *metrics.Metrics
 	reg     *prometheus.Registry
 	monitor *health.Monitor
+	probers []io.Closer // the monitor's: their connections end with the stack
 	pg      *pgserver.Server
 	my      *myserver.Server
 
@@ -62,9 +63,11 @@ func newStack(store *topology.Store, o stackOptions, log *slog.Logger) (*stack, 
 	s := &stack{store: store, log: log, reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = metrics.New(s.reg)
+	pgProbe, myProbe := probe.NewPostgres(), probe.NewMySQL()
+	s.probers = []io.Closer{pgProbe, myProbe}
 	s.monitor = health.NewMonitor(map[string]health.Prober{
-		string(topology.Postgres): probe.NewPostgres(),
-		string(topology.MySQL):    probe.NewMySQL(),
+		string(topology.Postgres): pgProbe,
+		string(topology.MySQL):    myProbe,
 	}, health.Options{Logger: log})
 	s.metrics.AddServerSource(s.serverStats)
 	var err error
@@ -166,6 +169,9 @@ func (s *stack) run(ctx context.Context, o stackOptions) error {
 	close(errs)
 	stopBG()
 	wg.Wait()
+	for _, p := range s.probers {
+		p.Close() // the monitor has stopped: no probe uses them any more
+	}
 	var err error
 	for e := range errs {
 		err = errors.Join(err, e)

@@ -283,9 +283,14 @@ func (s *session) loseTx() {
 // A read outside a transaction whose connection fails before any of its
 // answer reached the client runs once more on another server.
 func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, w *work) error {
+	inTx := s.tx.open // before: a failure may end the transaction's connection
+	mark := s.c.Mark()
 	err := s.singleOnce(ctx, db, t, w, "")
 	var be *backendError
-	if errors.As(err, &be) && s.retryable(t) {
+	if errors.As(err, &be) && !inTx && s.forwarded > 0 && s.c.Rewind(mark) {
+		s.forwarded = 0 // what was relayed never left the proxy: the client saw nothing
+	}
+	if errors.As(err, &be) && !inTx && s.retryable(t) {
 		s.srv.health.ReportFailure(be.addr, be.err)
 		s.srv.back.closeIdle(be.addr)
 		s.srv.metrics.Retry(db.Name)

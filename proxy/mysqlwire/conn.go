@@ -36,20 +36,57 @@ type Conn struct {
 	nc      net.Conn
 	br      *bufio.Reader
 	bw      *bufio.Writer
-	seq     uint8  // sequence id of the next packet written
-	pending int    // bytes of the last payload still in br (returned by Peek)
-	buf     []byte // reassembly buffer for payloads larger than br
+	out     countingWriter // what bw writes to: nc, counting writes (Mark)
+	seq     uint8          // sequence id of the next packet written
+	pending int            // bytes of the last payload still in br (returned by Peek)
+	buf     []byte         // reassembly buffer for payloads larger than br
 	hdr     [4]byte
 }
 
 // NewConn wraps nc. Nothing is read or written yet.
 func NewConn(nc net.Conn) *Conn {
-	return &Conn{
+	c := &Conn{
 		MaxPacket: DefaultMaxPacket,
 		nc:        nc,
 		br:        bufio.NewReaderSize(nc, bufSize),
-		bw:        bufio.NewWriterSize(nc, bufSize),
 	}
+	c.out.w = nc
+	c.bw = bufio.NewWriterSize(&c.out, bufSize)
+	return c
+}
+
+// countingWriter counts the writes that reach the network.
+type countingWriter struct {
+	w      io.Writer
+	writes uint64
+}
+
+func (cw *countingWriter) Write(p []byte) (int, error) {
+	cw.writes++
+	return cw.w.Write(p)
+}
+
+// Mark is a point in the output (see Rewind).
+type Mark struct {
+	writes   uint64
+	buffered int
+	seq      uint8
+}
+
+// Mark returns the current point in the output.
+func (c *Conn) Mark() Mark { return Mark{c.out.writes, c.bw.Buffered(), c.seq} }
+
+// Rewind drops the packets written since m and reports true, when none
+// of them reached the network yet and nothing was buffered at m: a
+// statement that failed before any of its answer left the proxy can then
+// be answered anew (a retry elsewhere).
+func (c *Conn) Rewind(m Mark) bool {
+	if m.buffered != 0 || c.out.writes != m.writes {
+		return false
+	}
+	c.bw.Reset(&c.out)
+	c.seq = m.seq
+	return true
 }
 
 // NetConn is the connection packets travel on (a *tls.Conn after a TLS

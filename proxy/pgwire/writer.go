@@ -26,10 +26,31 @@ const (
 // safe for concurrent use. A failed write is sticky: the stream may hold
 // half a message, so every later call returns the same error.
 type Writer struct {
-	dst  io.Writer
-	buf  []byte
-	err  error
-	pool *BufferPool // set: buf is borrowed per burst (UsePool)
+	dst    io.Writer
+	buf    []byte
+	err    error
+	pool   *BufferPool // set: buf is borrowed per burst (UsePool)
+	writes uint64      // writes to dst so far (see Mark)
+}
+
+// Mark is a point in the output (see Rewind).
+type Mark struct {
+	writes uint64
+	n      int
+}
+
+// Mark returns the current point in the output.
+func (w *Writer) Mark() Mark { return Mark{w.writes, len(w.buf)} }
+
+// Rewind drops what was buffered since m and reports true, unless some
+// of it was written already (or a write failed): a statement that failed
+// before any of its answer left the proxy can then be retried.
+func (w *Writer) Rewind(m Mark) bool {
+	if w.err != nil || w.writes != m.writes || len(w.buf) < m.n {
+		return false
+	}
+	w.buf = w.buf[:m.n]
+	return true
 }
 
 // NewWriter writes to w (normally the net.Conn).
@@ -76,6 +97,7 @@ func (w *Writer) WriteRaw(typ byte, body []byte) error {
 		// vectored write rather than copying the body.
 		bufs := net.Buffers{w.buf, hdr[:], body}
 		_, err := bufs.WriteTo(w.dst)
+		w.writes++
 		w.reset()
 		if err != nil {
 			w.err = fmt.Errorf("pgwire: write: %w", err)
@@ -96,6 +118,7 @@ func (w *Writer) Flush() error {
 		return nil
 	}
 	_, err := w.dst.Write(w.buf)
+	w.writes++
 	w.reset()
 	if err != nil {
 		w.err = fmt.Errorf("pgwire: write: %w", err)
