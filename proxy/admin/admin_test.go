@@ -75,7 +75,7 @@ func TestHandler(t *testing.T) {
 		{name: "unknown post", h: full, method: "POST", path: "/nope", status: 404},
 		{name: "root", h: full, method: "GET", path: "/", status: 404},
 	}
-	m.Query("shop", metrics.RouteSingle, metrics.OutcomeOK, time.Millisecond)
+	m.Query("postgres", "shop", metrics.RouteSingle, metrics.OutcomeOK, time.Millisecond)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.before != nil {
@@ -110,8 +110,8 @@ func TestHandlerOverHTTP(t *testing.T) {
 	m := metrics.New(reg)
 	m.ClientOpened("postgres")
 	m.ClientRefused("mysql", metrics.RefusedTooMany)
-	m.Query("shop", metrics.RouteScatter, metrics.OutcomeError, 3*time.Millisecond)
-	m.BackendQuery("shop", "-80", "primary")
+	m.Query("postgres", "shop", metrics.RouteScatter, metrics.OutcomeError, 3*time.Millisecond)
+	m.BackendQuery("postgres", "shop", "-80", "primary")
 	m.Error("merge")
 	m.Reload(true)
 	m.Retry("shop")

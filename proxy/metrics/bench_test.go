@@ -12,7 +12,7 @@ func BenchmarkQuery(b *testing.B) {
 	m := New(prometheus.NewRegistry())
 	b.ReportAllocs()
 	for b.Loop() {
-		m.Query("shop", RouteSingle, OutcomeOK, 300*time.Microsecond)
+		m.Query("postgres", "shop", RouteSingle, OutcomeOK, 300*time.Microsecond)
 	}
 }
 
@@ -21,7 +21,7 @@ func BenchmarkQueryParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			m.Query("shop", RouteSingle, OutcomeOK, 300*time.Microsecond)
+			m.Query("postgres", "shop", RouteSingle, OutcomeOK, 300*time.Microsecond)
 		}
 	})
 }
@@ -30,7 +30,7 @@ func BenchmarkBackendQuery(b *testing.B) {
 	m := New(prometheus.NewRegistry())
 	b.ReportAllocs()
 	for b.Loop() {
-		m.BackendQuery("shop", "80-c0", "replica")
+		m.BackendQuery("postgres", "shop", "80-c0", "replica")
 	}
 }
 

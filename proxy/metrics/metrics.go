@@ -89,14 +89,14 @@ type Metrics struct {
 	now   func() time.Time
 }
 
-type queryKey struct{ database, route string }
+type queryKey struct{ protocol, database, route string }
 
 type queryChildren struct {
 	ok, err  prometheus.Counter
 	duration prometheus.Observer
 }
 
-type backendKey struct{ database, shard, role string }
+type backendKey struct{ protocol, database, shard, role string }
 
 type clientChildren struct {
 	open    prometheus.Gauge
@@ -116,13 +116,13 @@ func New(reg prometheus.Registerer) *Metrics {
 		clientRefused: d.counterVec("shardgate_client_refused_total",
 			"Client connections refused, by protocol and reason (too_many, auth).", "protocol", "reason"),
 		queries: d.counterVec("shardgate_queries_total",
-			"Client statements executed, by database, route kind (single, scatter, broadcast, local, error) and outcome (ok, error).",
-			"database", "route", "outcome"),
+			"Client statements executed, by protocol, database, route kind (single, scatter, broadcast, local, error) and outcome (ok, error).",
+			"protocol", "database", "route", "outcome"),
 		queryDuration: d.histogramVec("shardgate_query_duration_seconds",
-			"Time from receiving a client statement to its last result byte, by database and route kind.",
-			slices.Clone(queryBuckets[:]), "database", "route"),
+			"Time from receiving a client statement to its last result byte, by protocol, database and route kind.",
+			slices.Clone(queryBuckets[:]), "protocol", "database", "route"),
 		backendQueries: d.counterVec("shardgate_backend_queries_total",
-			"Statements sent to backend servers, by database, shard and role (primary, replica).", "database", "shard", "role"),
+			"Statements sent to backend servers, by protocol, database, shard and role (primary, replica).", "protocol", "database", "shard", "role"),
 		errors: d.counterVec("shardgate_errors_total",
 			"Errors returned to clients or met while serving them, by class.", "class"),
 		reloads: d.counterVec("shardgate_topology_reloads_total",
@@ -202,14 +202,14 @@ func (m *Metrics) ClientRefused(protocol, reason string) {
 // Query records one client statement at the execution boundary: route is
 // one of the Route* constants, outcome OutcomeOK or OutcomeError, d the
 // time from receipt to the last result byte.
-func (m *Metrics) Query(database, route, outcome string, d time.Duration) {
-	k := queryKey{database, route}
+func (m *Metrics) Query(protocol, database, route, outcome string, d time.Duration) {
+	k := queryKey{protocol, database, route}
 	v, ok := m.queryCache.Load(k)
 	if !ok {
 		v, _ = m.queryCache.LoadOrStore(k, &queryChildren{
-			ok:       m.queries.WithLabelValues(database, route, OutcomeOK),
-			err:      m.queries.WithLabelValues(database, route, OutcomeError),
-			duration: m.queryDuration.WithLabelValues(database, route),
+			ok:       m.queries.WithLabelValues(protocol, database, route, OutcomeOK),
+			err:      m.queries.WithLabelValues(protocol, database, route, OutcomeError),
+			duration: m.queryDuration.WithLabelValues(protocol, database, route),
 		})
 	}
 	c := v.(*queryChildren)
@@ -219,18 +219,18 @@ func (m *Metrics) Query(database, route, outcome string, d time.Duration) {
 	case OutcomeError:
 		c.err.Inc()
 	default:
-		m.queries.WithLabelValues(database, route, outcome).Inc()
+		m.queries.WithLabelValues(protocol, database, route, outcome).Inc()
 	}
 	c.duration.Observe(d.Seconds())
 }
 
 // BackendQuery counts one statement sent to a backend; shard is the
 // canonical key range, role "primary" or "replica".
-func (m *Metrics) BackendQuery(database, shard, role string) {
-	k := backendKey{database, shard, role}
+func (m *Metrics) BackendQuery(protocol, database, shard, role string) {
+	k := backendKey{protocol, database, shard, role}
 	v, ok := m.backendCache.Load(k)
 	if !ok {
-		v, _ = m.backendCache.LoadOrStore(k, m.backendQueries.WithLabelValues(database, shard, role))
+		v, _ = m.backendCache.LoadOrStore(k, m.backendQueries.WithLabelValues(protocol, database, shard, role))
 	}
 	v.(prometheus.Counter).Inc()
 }

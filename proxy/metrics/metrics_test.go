@@ -76,8 +76,8 @@ func TestDuplicateRegistrationPanics(t *testing.T) {
 func recordAll(m *Metrics) {
 	m.ClientOpened("postgres")
 	m.ClientRefused("mysql", RefusedAuth)
-	m.Query("shop", RouteSingle, OutcomeOK, time.Millisecond)
-	m.BackendQuery("shop", "-80", "replica")
+	m.Query("postgres", "shop", RouteSingle, OutcomeOK, time.Millisecond)
+	m.BackendQuery("postgres", "shop", "-80", "replica")
 	m.Error("route")
 	m.Reload(true)
 	m.Retry("shop")
@@ -99,12 +99,12 @@ func TestRecordedValues(t *testing.T) {
 	m.ClientRefused("postgres", RefusedTooMany)
 	m.ClientRefused("postgres", "weird")
 	for range 3 {
-		m.Query("shop", RouteScatter, OutcomeOK, 2*time.Millisecond)
+		m.Query("postgres", "shop", RouteScatter, OutcomeOK, 2*time.Millisecond)
 	}
-	m.Query("shop", RouteScatter, OutcomeError, 20*time.Second)
-	m.Query("shop", RouteSingle, "odd", time.Microsecond)
-	m.BackendQuery("shop", "80-", "primary")
-	m.BackendQuery("shop", "80-", "primary")
+	m.Query("postgres", "shop", RouteScatter, OutcomeError, 20*time.Second)
+	m.Query("postgres", "shop", RouteSingle, "odd", time.Microsecond)
+	m.BackendQuery("postgres", "shop", "80-", "primary")
+	m.BackendQuery("postgres", "shop", "80-", "primary")
 	m.Error("timeout")
 	m.Error("novel")
 	m.Reload(false)
@@ -125,11 +125,11 @@ func TestRecordedValues(t *testing.T) {
 		{"shardgate_client_refused_total", map[string]string{"protocol": "postgres", "reason": "too_many"}, 1},
 		{"shardgate_client_refused_total", map[string]string{"protocol": "postgres", "reason": "weird"}, 1},
 		{"shardgate_client_refused_total", map[string]string{"protocol": "mysql", "reason": "auth"}, 0},
-		{"shardgate_queries_total", map[string]string{"database": "shop", "route": "scatter", "outcome": "ok"}, 3},
-		{"shardgate_queries_total", map[string]string{"database": "shop", "route": "scatter", "outcome": "error"}, 1},
-		{"shardgate_queries_total", map[string]string{"database": "shop", "route": "single", "outcome": "odd"}, 1},
-		{"shardgate_query_duration_seconds", map[string]string{"database": "shop", "route": "scatter"}, 4},
-		{"shardgate_backend_queries_total", map[string]string{"database": "shop", "shard": "80-", "role": "primary"}, 2},
+		{"shardgate_queries_total", map[string]string{"protocol": "postgres", "database": "shop", "route": "scatter", "outcome": "ok"}, 3},
+		{"shardgate_queries_total", map[string]string{"protocol": "postgres", "database": "shop", "route": "scatter", "outcome": "error"}, 1},
+		{"shardgate_queries_total", map[string]string{"protocol": "postgres", "database": "shop", "route": "single", "outcome": "odd"}, 1},
+		{"shardgate_query_duration_seconds", map[string]string{"protocol": "postgres", "database": "shop", "route": "scatter"}, 4},
+		{"shardgate_backend_queries_total", map[string]string{"protocol": "postgres", "database": "shop", "shard": "80-", "role": "primary"}, 2},
 		{"shardgate_errors_total", map[string]string{"class": "timeout"}, 1},
 		{"shardgate_errors_total", map[string]string{"class": "novel"}, 1},
 		{"shardgate_errors_total", map[string]string{"class": "transaction"}, 0},
@@ -151,7 +151,7 @@ func TestRecordedValues(t *testing.T) {
 	}
 
 	// The 20s query lands above every bucket; the 2ms ones in le=0.0025.
-	h := find(fams, "shardgate_query_duration_seconds", map[string]string{"database": "shop", "route": "scatter"}).GetHistogram()
+	h := find(fams, "shardgate_query_duration_seconds", map[string]string{"protocol": "postgres", "database": "shop", "route": "scatter"}).GetHistogram()
 	for _, b := range h.GetBucket() {
 		want := uint64(3)
 		if b.GetUpperBound() < 0.0025 {
@@ -178,8 +178,8 @@ func TestConcurrentFirstUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range each {
-				m.Query("db", RouteSingle, OutcomeOK, time.Millisecond)
-				m.BackendQuery("db", "-", "primary")
+				m.Query("mysql", "db", RouteSingle, OutcomeOK, time.Millisecond)
+				m.BackendQuery("mysql", "db", "-", "primary")
 			}
 		}()
 	}
@@ -189,9 +189,9 @@ func TestConcurrentFirstUse(t *testing.T) {
 		name   string
 		labels map[string]string
 	}{
-		{"shardgate_queries_total", map[string]string{"database": "db", "route": "single", "outcome": "ok"}},
-		{"shardgate_query_duration_seconds", map[string]string{"database": "db", "route": "single"}},
-		{"shardgate_backend_queries_total", map[string]string{"database": "db", "shard": "-", "role": "primary"}},
+		{"shardgate_queries_total", map[string]string{"protocol": "mysql", "database": "db", "route": "single", "outcome": "ok"}},
+		{"shardgate_query_duration_seconds", map[string]string{"protocol": "mysql", "database": "db", "route": "single"}},
+		{"shardgate_backend_queries_total", map[string]string{"protocol": "mysql", "database": "db", "shard": "-", "role": "primary"}},
 	} {
 		if got, _ := value(fams, c.name, c.labels); got != workers*each {
 			t.Errorf("%s = %v, want %d", c.name, got, workers*each)

@@ -69,7 +69,7 @@ func (s *session) execute(ctx context.Context, w *work) error {
 		outcome = metrics.OutcomeError
 		s.srv.metrics.Error(errorClass(err))
 	}
-	s.srv.metrics.Query(s.dbName, route, outcome, time.Since(start))
+	s.srv.metrics.Query(protocol, s.dbName, route, outcome, time.Since(start))
 	return err
 }
 
@@ -350,7 +350,7 @@ func (s *session) sendTo(c *backendConn, w *work, t router.Target) error {
 	}
 	s.cmd = buf
 	if sh := t.Shard; sh != nil {
-		s.srv.metrics.BackendQuery(s.dbName, sh.Name, roleOf(c.addr, sh))
+		s.srv.metrics.BackendQuery(protocol, s.dbName, sh.Name, roleOf(c.addr, sh))
 	}
 	if err := c.send(buf); err != nil {
 		return &backendError{c.addr, err}

@@ -214,7 +214,7 @@ func (s *session) send(c *backendConn, w *work, t router.Target, describe bool) 
 		w.ext.send(c, text, t.Params, describe)
 	}
 	if sh := t.Shard; sh != nil {
-		s.srv.metrics.BackendQuery(s.dbName, sh.Name, roleOf(c.addr, sh))
+		s.srv.metrics.BackendQuery(protocol, s.dbName, sh.Name, roleOf(c.addr, sh))
 	}
 	if err := c.w.Flush(); err != nil {
 		return &backendError{c.addr, err}

@@ -225,7 +225,7 @@ func (s *session) execute(ctx context.Context, w *work) error {
 		outcome = metrics.OutcomeError
 		s.srv.metrics.Error(errorClass(err))
 	}
-	s.srv.metrics.Query(s.dbName, route, outcome, time.Since(start))
+	s.srv.metrics.Query(protocol, s.dbName, route, outcome, time.Since(start))
 	return err
 }
 
