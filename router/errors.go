@@ -1,6 +1,9 @@
 package router
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. The proxy maps them to SQLSTATE / MySQL errno at the
 // wire edge; messages carry the specifics.
@@ -13,3 +16,15 @@ var (
 	ErrMissingKey     = errors.New("sharding key missing")
 	ErrKeyChange      = errors.New("sharding key cannot be changed")
 )
+
+// ColumnsNeededError: an INSERT into a sharded table names no columns, so
+// the router cannot tell which value is the key. A proxy that can learn
+// the table's columns routes the statement again with
+// Request.TableColumns.
+type ColumnsNeededError struct{ Table, Key string }
+
+func (e *ColumnsNeededError) Error() string {
+	return fmt.Sprintf("%v: INSERT into sharded table %s must name its columns, including the key %s", ErrMissingKey, e.Table, e.Key)
+}
+
+func (e *ColumnsNeededError) Unwrap() error { return ErrMissingKey }

@@ -38,16 +38,20 @@ func (c *planner) insert() (*Plan, error) {
 			return nil, fmt.Errorf("%w: the upsert sets %s.%s, the sharding key; a row cannot move between shards", ErrKeyChange, t.Name, t.Key)
 		}
 	}
+	cols := ins.Columns
+	if cols == nil && c.columns != nil {
+		cols = c.columns(t.Name) // INSERT INTO t VALUES (...): the table's own order
+	}
 	keyCol := -1
-	for i, col := range ins.Columns {
+	for i, col := range cols {
 		if strings.EqualFold(col, t.Key) {
 			keyCol = i
 			break
 		}
 	}
 	switch {
-	case ins.Columns == nil:
-		return nil, fmt.Errorf("%w: INSERT into sharded table %s must name its columns, including the key %s", ErrMissingKey, t.Name, t.Key)
+	case cols == nil:
+		return nil, &ColumnsNeededError{Table: t.Name, Key: t.Key}
 	case keyCol < 0:
 		return nil, fmt.Errorf("%w: INSERT into sharded table %s does not set its key column %s; every row must carry its key (it decides the shard)", ErrMissingKey, t.Name, t.Key)
 	case len(ins.Rows) == 0:

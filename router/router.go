@@ -42,6 +42,10 @@ type Request struct {
 	SQL     string
 	Params  []Param
 	Session Session
+	// TableColumns, when set, gives a table's columns in order, for an
+	// INSERT that names none (nil: unknown). The router does no I/O: the
+	// proxy learns them from a server after a ColumnsNeededError.
+	TableColumns func(table string) []string
 }
 
 // Route plans one statement. Errors name the reason and wrap one of the
@@ -85,7 +89,7 @@ func (r *Router) route(req Request, n sqltext.Normalized) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &planner{db: req.DB, st: st, b: b, sess: req.Session, dialect: r.dialect, text: n.Text, original: req.SQL}
+	c := &planner{db: req.DB, st: st, b: b, sess: req.Session, dialect: r.dialect, text: n.Text, original: req.SQL, columns: req.TableColumns}
 	plan, err := c.plan(n.Hints)
 	if err != nil {
 		return nil, err

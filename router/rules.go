@@ -17,6 +17,7 @@ type planner struct {
 	dialect  sqltext.Dialect
 	text     string // normalized text the statement was analyzed from
 	original string // the client's text
+	columns  func(table string) []string
 }
 
 func (c *planner) plan(h sqltext.Hints) (*Plan, error) {

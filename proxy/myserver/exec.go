@@ -83,14 +83,21 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	}
 	req := router.Request{DB: db, SQL: w.sql, Params: w.rparams,
 		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.shard}}
-	var plan *router.Plan
-	if w.prep != nil {
-		plan, err = s.srv.router.RoutePrepared(w.prep, req)
-	} else {
-		plan, err = s.srv.router.Route(req)
+	plan, err := s.route(w, req)
+	var need *router.ColumnsNeededError
+	if errors.As(err, &need) {
+		// INSERT INTO t VALUES (...): learn t's column order from a server.
+		var cols []string
+		if cols, err = s.tableColumns(ctx, db, need.Table); err == nil {
+			req.TableColumns = func(string) []string { return cols }
+			plan, err = s.route(w, req)
+		}
 	}
 	if err != nil {
 		return metrics.RouteError, err
+	}
+	if plan.Statement.Kind == router.KindDDL {
+		s.srv.forgetColumns(db.Name) // a table's columns may change
 	}
 	if s.tx.lost {
 		return metrics.RouteLocal, s.lostTx(plan.Statement.Kind, w)
@@ -107,6 +114,13 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 		s.wrote(db, plan.Targets)
 	}
 	return plan.Route.String(), err
+}
+
+func (s *session) route(w *work, req router.Request) (*router.Plan, error) {
+	if w.prep != nil {
+		return s.srv.router.RoutePrepared(w.prep, req)
+	}
+	return s.srv.router.Route(req)
 }
 
 // errorClass labels a failed statement for shardgate_errors_total.

@@ -83,6 +83,12 @@ func TestCRUD(t *testing.T) {
 			if n := queryInt(t, f.shardDB(t, f.ownerOf(base+1)), "SELECT COUNT(*) FROM orders WHERE id = ? AND user_id = ?", id, base+1); n != 1 {
 				t.Fatalf("order %d not on the shard of user %d", id, base+1)
 			}
+			// An INSERT naming no columns is routed by the table's own
+			// column order, learnt from a server.
+			mustExec(t, db, "INSERT INTO users VALUES (?, ?, ?, ?)", base+50, "nocols", 1, 2.5)
+			if n := queryInt(t, f.shardDB(t, f.ownerOf(base+50)), "SELECT COUNT(*) FROM users WHERE id = ? AND name = 'nocols'", base+50); n != 1 {
+				t.Fatal("INSERT without a column list did not land on the key's shard")
+			}
 			// An INSERT without the key is refused, clearly.
 			_, err = db.Exec("INSERT INTO users (name) VALUES (?)", "nokey")
 			var me *mysql.MySQLError

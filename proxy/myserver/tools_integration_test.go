@@ -28,12 +28,13 @@ func lookTool(t *testing.T, name string) string {
 }
 
 // cliScript exercises DDL, inserts (single and multi-row, split over the
-// shards), point and scatter selects with merges. Every multi-row result
+// shards, with and without a column list), point and scatter selects with
+// merges. Every multi-row result
 // is ordered, so one server and two shards must print the same.
 const cliScript = `
 CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(32), qty INT, price DECIMAL(8,2));
-INSERT INTO items (id, name, qty, price) VALUES (1, 'apple', 10, 0.50);
-INSERT INTO items (id, name, qty, price) VALUES (2, 'Banana', 5, 0.25), (3, 'cherry', 100, 0.05), (4, 'date', 7, 1.10), (5, 'Elder', 0, 3.00);
+INSERT INTO items VALUES (1, 'apple', 10, 0.50);
+INSERT INTO items VALUES (2, 'Banana', 5, 0.25), (3, 'cherry', 100, 0.05), (4, 'date', 7, 1.10), (5, 'Elder', 0, 3.00);
 INSERT INTO items (id, name, qty, price) VALUES (6, 'fig', 12, 0.75), (7, 'grape', 60, 0.02), (8, 'apple', 3, 0.55);
 SELECT * FROM items WHERE id = 3;
 SELECT name, qty FROM items WHERE id IN (1, 2, 7) ORDER BY id;
