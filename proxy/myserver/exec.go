@@ -97,7 +97,7 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 		return metrics.RouteError, err
 	}
 	if plan.Statement.Kind == router.KindDDL {
-		s.srv.forgetColumns(db.Name) // a table's columns may change
+		s.srv.columns.Forget(db.Name) // a table's columns may change
 	}
 	if s.tx.lost {
 		return metrics.RouteLocal, s.lostTx(plan.Statement.Kind, w)

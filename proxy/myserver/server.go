@@ -59,7 +59,7 @@ type Server struct {
 	health   *health.Monitor
 	metrics  *metrics.Metrics
 	conns    *drain.Group
-	columns  columnCache // tables' column orders, for INSERTs without a column list
+	columns  router.ColumnCache // tables' column orders, for INSERTs without a column list
 
 	clients    atomic.Int64
 	maxClients atomic.Int64

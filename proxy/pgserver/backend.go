@@ -82,31 +82,54 @@ func (c *backendConn) syncSettings(want map[string]string) error {
 // simple runs a statement whose results are not wanted and waits for
 // ReadyForQuery; a server error comes back as *pgwire.PgError.
 func (c *backendConn) simple(sql string) error {
+	_, err := c.query(sql, false)
+	return err
+}
+
+// column runs a query and returns the first column of its rows as text
+// (NULL as "").
+func (c *backendConn) column(sql string) ([]string, error) {
+	return c.query(sql, true)
+}
+
+func (c *backendConn) query(sql string, collect bool) ([]string, error) {
 	if err := c.w.Send(&pgproto3.Query{String: sql}); err != nil {
-		return err
+		return nil, err
 	}
 	if err := c.w.Flush(); err != nil {
-		return err
+		return nil, err
 	}
 	var firstErr error
+	var out []string
 	for {
 		typ, body, err := c.r.ReadRaw()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch typ {
+		case 'D':
+			if !collect {
+				continue
+			}
+			msg, derr := pgwire.DecodeBackend(typ, body)
+			if derr != nil {
+				return nil, derr
+			}
+			if vals := msg.(*pgproto3.DataRow).Values; len(vals) > 0 {
+				out = append(out, string(vals[0]))
+			}
 		case 'E':
 			if firstErr == nil {
 				msg, derr := pgwire.DecodeBackend(typ, body)
 				if derr != nil {
-					return derr
+					return nil, derr
 				}
 				firstErr = pgwire.NewPgError(msg.(*pgproto3.ErrorResponse))
 			}
 		case 'S':
 			c.noteParameter(body)
 		case 'Z':
-			return firstErr
+			return out, firstErr
 		}
 	}
 }

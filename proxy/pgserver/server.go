@@ -56,6 +56,7 @@ type Server struct {
 	health  *health.Monitor
 	metrics *metrics.Metrics
 	conns   *drain.Group
+	columns router.ColumnCache // tables' column orders, for INSERTs without a column list
 
 	bufs       *pgwire.BufferPool // client buffers, lent only while a client is busy
 	clients    atomic.Int64

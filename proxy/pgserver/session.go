@@ -240,12 +240,18 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	}
 	req := router.Request{DB: db, SQL: w.sql, Params: w.routeParams(),
 		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.shard}}
-	var plan *router.Plan
-	var err error
-	if w.prep != nil {
-		plan, err = s.srv.router.RoutePrepared(w.prep, req)
-	} else {
-		plan, err = s.srv.router.Route(req)
+	plan, err := s.route(w, req)
+	var need *router.ColumnsNeededError
+	if errors.As(err, &need) {
+		// INSERT INTO t VALUES (...): learn t's column order from a server.
+		var cols []string
+		if cols, err = s.tableColumns(ctx, db, need.Table); err == nil {
+			req.TableColumns = func(string) []string { return cols }
+			plan, err = s.route(w, req)
+		}
+	}
+	if err == nil && plan.Statement.Kind == router.KindDDL {
+		s.srv.columns.Forget(db.Name) // a table's columns may change
 	}
 	if err != nil {
 		if done, lerr := s.sessionCommand(w.sql); done {
