@@ -15,8 +15,26 @@ import (
 )
 
 // multi runs a plan on several targets at once: adding up the OKs of a
-// scatter write, concatenating rows, or merging them per the plan.
+// scatter write, concatenating rows, or merging them per the plan. A read
+// outside a transaction whose server connection fails before any of the
+// answer left the proxy runs once more: the failed server is banned, so
+// the second run reads elsewhere.
 func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
+	inTx := s.tx.open
+	mark := s.c.Mark()
+	err := s.multiOnce(ctx, db, plan, w)
+	var be *backendError
+	if errors.As(err, &be) && !inTx && !plan.Write && (s.forwarded == 0 || s.c.Rewind(mark)) {
+		s.forwarded = 0
+		s.srv.health.ReportFailure(be.addr, be.err)
+		s.srv.back.closeIdle(be.addr)
+		s.srv.metrics.Retry(db.Name)
+		err = s.multiOnce(ctx, db, plan, w)
+	}
+	return err
+}
+
+func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
 	n := len(plan.Targets)
 	leases := make([]lease, n)
 	errs := make([]error, n)
@@ -180,6 +198,7 @@ type shardResult struct {
 	cols   []mysqlwire.Column
 	ok     *mysqlwire.OK    // the answer was an OK
 	err    *mysqlwire.Error // the answer was an ERR
+	headed bool             // head() ran
 	done   bool             // the answer was read to its end
 	lost   bool             // the connection failed
 }
@@ -192,6 +211,7 @@ func (r *shardResult) fail(err error) error {
 // head reads the first packet of the answer and, for a result set, the
 // column definitions and their EOF.
 func (r *shardResult) head() error {
+	r.headed = true
 	p, err := r.c.ReadPacket()
 	if err != nil {
 		return r.fail(err)
@@ -283,6 +303,12 @@ func (r *shardResult) Next() (merge.Row, error) {
 
 // drain reads what is left of the answer, up to its last packet.
 func (r *shardResult) drain() error {
+	if !r.headed {
+		// The answer's first packets are not rows: read them as a head.
+		if err := r.head(); err != nil {
+			return err
+		}
+	}
 	for !r.done {
 		if _, err := r.nextRaw(); err != nil {
 			if errors.Is(err, io.EOF) || isServerError(err) {

@@ -253,7 +253,28 @@ func (s *session) copyIn(c *backendConn) error {
 
 // multi runs a plan on several targets at once: concatenating results,
 // merging them per the plan, or adding up row counts.
+// A read outside a transaction whose server connection fails before any
+// of the merged answer left the proxy runs once more: the failed server
+// is banned, so the second run reads elsewhere.
 func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
+	inTx := s.tx.open
+	mark := s.w.Mark()
+	err := s.multiOnce(ctx, db, plan, w)
+	var be *backendError
+	if errors.As(err, &be) && !inTx && !plan.Write && s.w.Rewind(mark) {
+		s.forwarded = 0
+		s.srv.health.ReportFailure(be.addr, be.err)
+		s.srv.back.closeIdle(be.addr)
+		s.srv.metrics.Retry(db.Name)
+		err = s.multiOnce(ctx, db, plan, w)
+	}
+	if errors.As(err, &be) {
+		return &clientError{code: "08006", msg: be.Error()}
+	}
+	return err
+}
+
+func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
 	leases := make([]*lease, len(plan.Targets))
 	errs := make([]error, len(plan.Targets))
 	var wg sync.WaitGroup
@@ -277,7 +298,7 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 			for j := range i + 1 {
 				broken[j] = true // sent, with an answer nobody will read
 			}
-			return &clientError{code: "08006", msg: err.Error()}
+			return err
 		}
 		s.running.add(l.conn)
 		defer s.running.remove(l.conn)
@@ -299,10 +320,6 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 		for i := range broken {
 			broken[i] = true
 		}
-	}
-	var be *backendError
-	if errors.As(err, &be) {
-		return &clientError{code: "08006", msg: be.Error()}
 	}
 	return err
 }
