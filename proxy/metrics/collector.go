@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shardgate/shardgate/proxy/pool"
 )
 
 // PoolStat is one backend connection pool as seen at scrape time.
@@ -18,6 +20,22 @@ type PoolStat struct {
 	// Since the pool was created (a reset after a topology reload is fine:
 	// rate() copes with counter resets).
 	Dials, DialErrors, Waits uint64
+}
+
+// PoolSet is what PoolStats reads: a proxy's pools (proxy/pool.Set).
+type PoolSet interface {
+	Each(func(k pool.Key, label string, st pool.Stats))
+}
+
+// PoolStats lists a proxy's pools, labelled by the logical database that
+// made each.
+func PoolStats(set PoolSet) []PoolStat {
+	var out []PoolStat
+	set.Each(func(k pool.Key, label string, st pool.Stats) {
+		out = append(out, PoolStat{Database: label, Backend: k.Addr, Open: st.Open, InUse: st.InUse,
+			Waiters: st.Waiters, Max: st.Max, Dials: st.Dials, DialErrors: st.DialErrors, Waits: st.Waits})
+	})
+	return out
 }
 
 // ServerStat is the health of one backend server as seen at scrape time.
