@@ -77,3 +77,48 @@ func TestDrainEmpty(t *testing.T) {
 		t.Fatal(n)
 	}
 }
+
+// Serve runs a handler per connection, and after ctx ends lets a busy
+// one finish while new connections are refused.
+func TestServe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGroup()
+	ctx, cancel := context.WithCancel(context.Background())
+	started, finish := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := g.Serve(ctx, ln, 10*time.Second, func(hctx context.Context, nc net.Conn, c *Conn) {
+			c.Busy()
+			close(started)
+			<-finish
+			if hctx.Err() != nil {
+				t.Error("handler context ended before the drain did")
+			}
+		})
+		done <- err
+	}()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	<-started
+	cancel()
+	select {
+	case <-done:
+		t.Fatal("Serve returned while a handler was busy")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(finish)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after the handler finished")
+	}
+}

@@ -7,7 +7,6 @@ package pgserver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -63,7 +62,6 @@ type Server struct {
 	maxClients atomic.Int64
 	nextKey    atomic.Uint32
 	sessions   sync.Map // uint64 cancel key -> *session
-	wg         sync.WaitGroup
 }
 
 // New returns a server reading the topology from store.
@@ -107,46 +105,17 @@ func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 // finish for up to DrainTimeout, closes what remains and the backend
 // pools.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	// Sessions outlive ctx while they drain; life ends with the drain.
-	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
-	defer endLife()
-	var err error
-	for {
-		nc, aerr := ln.Accept()
-		if aerr != nil {
-			if ctx.Err() == nil && !errors.Is(aerr, net.ErrClosed) {
-				err = fmt.Errorf("accept: %w", aerr)
-			}
-			break
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.serveConn(life, nc)
-		}()
+	forced, err := s.conns.Serve(ctx, ln, s.opts.DrainTimeout, s.serveConn)
+	if forced > 0 {
+		s.log.Warn("postgres sessions still busy at the end of the drain were closed", "sessions", forced)
 	}
-	dctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainTimeout)
-	if n := s.conns.Drain(dctx); n > 0 {
-		s.log.Warn("postgres sessions still busy at the end of the drain were closed", "sessions", n)
-	}
-	cancel()
-	endLife()
-	s.wg.Wait()
 	s.back.closeAll()
 	return err
 }
 
 // serveConn runs one client connection. A panic (a decoder fed hostile
 // bytes) closes this connection only.
-func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
-	defer nc.Close()
-	dc, ok := s.conns.Add(nc)
-	if !ok {
-		return // shutting down
-	}
-	defer dc.Done()
+func (s *Server) serveConn(ctx context.Context, nc net.Conn, dc *drain.Conn) {
 	sess := newSession(s, nc, dc)
 	defer func() {
 		if r := recover(); r != nil {
