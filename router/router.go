@@ -94,7 +94,7 @@ func (r *Router) route(req Request, n sqltext.Normalized) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTransaction(plan, req.Session); err != nil {
+	if err := checkTransaction(plan, req.DB, req.Session); err != nil {
 		return nil, err
 	}
 	return plan, nil
@@ -127,10 +127,11 @@ func (r *Router) statement(original string, n sqltext.Normalized, params []Param
 	return st, binder{params: params}, err
 }
 
-// checkTransaction enforces "one transaction, one shard": a statement in a
-// transaction may touch only the shard the transaction is pinned to.
-func checkTransaction(p *Plan, s Session) error {
-	if !s.InTransaction || len(p.Targets) == 0 {
+// checkTransaction enforces "one transaction, one shard" where the
+// database's transactions mode says so: a statement in a transaction may
+// touch only the shard the transaction is pinned to.
+func checkTransaction(p *Plan, db *topology.DB, s Session) error {
+	if !s.InTransaction || len(p.Targets) == 0 || db.Transactions != topology.SingleShard && db.Transactions != "" {
 		return nil
 	}
 	if len(p.Targets) > 1 {

@@ -177,3 +177,35 @@ func TestRoutePrepared(t *testing.T) {
 		}
 	}
 }
+
+// checkTransaction refuses a second shard only in single_shard mode.
+func TestCheckTransactionModes(t *testing.T) {
+	db := testDB(t)
+	first, other := db.Shards[0], db.Shards[3]
+	one := &Plan{Statement: &Statement{Kind: KindUpdate}, Targets: []Target{{Shard: other}}}
+	scatter := &Plan{Statement: &Statement{Kind: KindUpdate}, Targets: []Target{{Shard: first}, {Shard: other}}}
+	pinned := Session{InTransaction: true, Pinned: first}
+	tests := []struct {
+		mode    topology.TxMode
+		plan    *Plan
+		sess    Session
+		refused bool
+	}{
+		{topology.SingleShard, one, pinned, true},
+		{topology.SingleShard, scatter, Session{InTransaction: true}, true},
+		{topology.SingleShard, one, Session{}, false},
+		{topology.SingleShard, scatter, Session{}, false},
+		{topology.SingleShard, &Plan{Statement: one.Statement, Targets: []Target{{Shard: first}}}, pinned, false},
+		{topology.MultiShard, one, pinned, false},
+		{topology.MultiShard, scatter, pinned, false},
+		{topology.TwoPhase, scatter, Session{InTransaction: true}, false},
+	}
+	for i, tc := range tests {
+		d := *db
+		d.Transactions = tc.mode
+		err := checkTransaction(tc.plan, &d, tc.sess)
+		if refused := errors.Is(err, ErrCrossShard); refused != tc.refused || err != nil && !refused {
+			t.Errorf("case %d (%s): err = %v, want refused=%v", i, tc.mode, err, tc.refused)
+		}
+	}
+}

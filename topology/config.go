@@ -63,9 +63,12 @@ type Database struct {
 	ReplicaFallback string `yaml:"replica_fallback,omitempty"`
 	// ReadYourWrites: how long a session's reads of a shard it wrote to
 	// go to the primary; 0 turns it off.
-	ReadYourWrites Duration      `yaml:"read_your_writes,omitempty"`
-	Pool           Pool          `yaml:"pool,omitempty"`
-	Shards         []ShardConfig `yaml:"shards"`
+	ReadYourWrites Duration `yaml:"read_your_writes,omitempty"`
+	// Transactions: "single_shard" (default), "multi_shard" or
+	// "two_phase"; see TxMode.
+	Transactions string        `yaml:"transactions,omitempty"`
+	Pool         Pool          `yaml:"pool,omitempty"`
+	Shards       []ShardConfig `yaml:"shards"`
 }
 
 // Backend holds the credentials and database name the proxy uses on every

@@ -36,6 +36,26 @@ const (
 	FallbackError   ReplicaFallback = "error"   // refuse the read
 )
 
+// TxMode says what a transaction that touches several shards does.
+type TxMode string
+
+const (
+	// SingleShard: a transaction stays on the first shard it touches;
+	// a statement needing another shard is refused.
+	SingleShard TxMode = "single_shard"
+	// MultiShard: a transaction may touch several shards; COMMIT commits
+	// them one after the other, so a failure between two commits leaves
+	// the earlier shards committed (reported to the client as such).
+	MultiShard TxMode = "multi_shard"
+	// TwoPhase: like MultiShard, but COMMIT first prepares every shard
+	// (PREPARE TRANSACTION / XA PREPARE) and commits only when all
+	// prepared; a proxy that dies mid-commit leaves prepared transactions
+	// that the resolver finishes the same way.
+	TwoPhase TxMode = "two_phase"
+)
+
+var txModes = []TxMode{SingleShard, MultiShard, TwoPhase}
+
 // Defaults applied to fields the file leaves out.
 const (
 	DefaultReadPolicy    = RoundRobin
@@ -44,6 +64,7 @@ const (
 	DefaultReplicaWeight = 1
 
 	DefaultReplicaFallback = FallbackPrimary
+	DefaultTxMode          = SingleShard
 	DefaultHealthInterval  = time.Second
 	DefaultHealthTimeout   = time.Second
 	DefaultHealthFailures  = 3
@@ -100,10 +121,12 @@ type DB struct {
 	// ReadYourWrites: after a session writes to a shard, its reads of that
 	// shard go to the primary for this long; 0: off.
 	ReadYourWrites time.Duration
-	MaxPerBackend  int
-	IdleTimeout    time.Duration
-	tables         map[string]*Table
-	shardsByName   map[string]*Shard
+	// Transactions: whether and how a transaction may span shards.
+	Transactions  TxMode
+	MaxPerBackend int
+	IdleTimeout   time.Duration
+	tables        map[string]*Table
+	shardsByName  map[string]*Shard
 }
 
 // Shard is the set of servers that own one key range.

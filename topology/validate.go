@@ -163,6 +163,7 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 		MaxReplicaLag:   time.Duration(c.MaxReplicaLag),
 		ReadYourWrites:  time.Duration(c.ReadYourWrites),
 		ReplicaFallback: ReplicaFallback(c.ReplicaFallback),
+		Transactions:    TxMode(c.Transactions),
 		MaxPerBackend:   c.Pool.MaxPerBackend,
 		IdleTimeout:     time.Duration(c.Pool.IdleTimeout),
 		tables:          map[string]*Table{},
@@ -196,6 +197,11 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 	case FallbackPrimary, FallbackError:
 	default:
 		p.at(path+".replica_fallback", "unknown replica_fallback %q (want primary or error)", c.ReplicaFallback)
+	}
+	if d.Transactions == "" {
+		d.Transactions = DefaultTxMode
+	} else if !slices.Contains(txModes, d.Transactions) {
+		p.at(path+".transactions", "unknown transactions mode %q (want single_shard, multi_shard or two_phase)", c.Transactions)
 	}
 	if d.MaxPerBackend == 0 {
 		d.MaxPerBackend = DefaultMaxPerBackend

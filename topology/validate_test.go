@@ -150,9 +150,10 @@ func TestHealthAndFallbackSettings(t *testing.T) {
 		health   HealthSettings
 		fallback ReplicaFallback
 		ryw      time.Duration
+		tx       TxMode
 	}{
-		{"minimal.yaml", HealthSettings{Interval: time.Second, Timeout: time.Second, Failures: 3, Recover: 2}, FallbackPrimary, 0},
-		{"health.yaml", HealthSettings{Interval: 250 * time.Millisecond, Timeout: 2 * time.Second, Failures: 5, Recover: 1}, FallbackError, 3 * time.Second},
+		{"minimal.yaml", HealthSettings{Interval: time.Second, Timeout: time.Second, Failures: 3, Recover: 2}, FallbackPrimary, 0, SingleShard},
+		{"health.yaml", HealthSettings{Interval: 250 * time.Millisecond, Timeout: 2 * time.Second, Failures: 5, Recover: 1}, FallbackError, 3 * time.Second, TwoPhase},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -166,6 +167,9 @@ func TestHealthAndFallbackSettings(t *testing.T) {
 			d := snap.Databases()[0]
 			if d.ReplicaFallback != tc.fallback || d.ReadYourWrites != tc.ryw {
 				t.Errorf("replica_fallback %q read_your_writes %v, want %q %v", d.ReplicaFallback, d.ReadYourWrites, tc.fallback, tc.ryw)
+			}
+			if d.Transactions != tc.tx {
+				t.Errorf("transactions %q, want %q", d.Transactions, tc.tx)
 			}
 		})
 	}

@@ -30,6 +30,10 @@ type backendConn struct {
 	prepared   map[string]string
 	nextStmt   int
 	lastParsed string // key of the statement the last send parsed
+	// lastTag and lastStatus are the command tag and transaction status
+	// of the last statement run with query.
+	lastTag    string
+	lastStatus byte
 }
 
 // maxBackendMessage bounds one message from a server (a huge DataRow).
@@ -92,7 +96,19 @@ func (c *backendConn) column(sql string) ([]string, error) {
 	return c.query(sql, true)
 }
 
+// command runs a statement and returns its command tag ("COMMIT", or
+// "ROLLBACK" for a COMMIT of a failed transaction).
+func (c *backendConn) command(sql string) (string, error) {
+	_, err := c.query(sql, false)
+	return c.lastTag, err
+}
+
+// idle reports whether the server said, at the end of the last statement
+// run with simple, column or command, that no transaction is open.
+func (c *backendConn) idle() bool { return c.lastStatus == 'I' }
+
 func (c *backendConn) query(sql string, collect bool) ([]string, error) {
+	c.lastTag, c.lastStatus = "", 0
 	if err := c.w.Send(&pgproto3.Query{String: sql}); err != nil {
 		return nil, err
 	}
@@ -118,6 +134,8 @@ func (c *backendConn) query(sql string, collect bool) ([]string, error) {
 			if vals := msg.(*pgproto3.DataRow).Values; len(vals) > 0 {
 				out = append(out, string(vals[0]))
 			}
+		case 'C':
+			c.lastTag = string(trimNul(body))
 		case 'E':
 			if firstErr == nil {
 				msg, derr := pgwire.DecodeBackend(typ, body)
@@ -129,6 +147,9 @@ func (c *backendConn) query(sql string, collect bool) ([]string, error) {
 		case 'S':
 			c.noteParameter(body)
 		case 'Z':
+			if len(body) == 1 {
+				c.lastStatus = body[0]
+			}
 			return out, firstErr
 		}
 	}

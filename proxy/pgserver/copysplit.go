@@ -2,6 +2,7 @@ package pgserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -15,14 +16,11 @@ import (
 
 // copySplit runs COPY t FROM STDIN for a sharded table: the client's rows
 // are split by their key and streamed to the COPY of the shard that owns
-// each row. Every shard's COPY runs in its own transaction, committed only
-// when all shards accepted their rows (a failure on one rolls all back;
-// a crash between the commits is the one window where some shards keep
-// their rows and others not: there is no two-phase commit yet).
+// each row. It runs in the client's transaction when there is one (the
+// database's transactions mode must allow several shards), else in one of
+// its own over all shards, committed only when every shard accepted its
+// rows, as any multi-shard transaction: in turn, or with two-phase commit.
 func (s *session) copySplit(ctx context.Context, db *topology.DB, plan *router.Plan, sql string) error {
-	if s.tx.open {
-		return &clientError{code: "0A000", msg: "COPY into a sharded table inside a transaction would span shards; run it outside the transaction"}
-	}
 	t, ok := db.Table(plan.Statement.Object)
 	if !ok || t.Kind != topology.Sharded {
 		return &clientError{code: "0A000", msg: "COPY FROM STDIN to several shards is only supported for sharded tables"}
@@ -31,25 +29,41 @@ func (s *session) copySplit(ctx context.Context, db *topology.DB, plan *router.P
 	if err != nil {
 		return &clientError{code: "0A000", msg: err.Error()}
 	}
-	leases := make([]*lease, len(db.Shards))
-	defer func() {
-		for _, l := range leases {
-			if l != nil {
-				l.release(true) // a COPY connection ends in an unknown state: never reuse
-			}
-		}
-	}()
-	for i, sh := range db.Shards {
-		l, err := s.acquire(ctx, db, router.Target{Shard: sh, Role: router.RolePrimary})
+	if s.tx.open {
+		tag, err := s.copySplitTx(ctx, db, t, opts, sql)
 		if err != nil {
 			return err
+		}
+		return s.complete(tag)
+	}
+	s.tx = txState{open: true, deferred: []string{"BEGIN"}, savedSettings: s.settings}
+	defer s.endTx(false)
+	tag, err := s.copySplitTx(ctx, db, t, opts, sql)
+	if err != nil {
+		s.rollbackFrom(0)
+		return err
+	}
+	if err := s.commitAll(); err != nil {
+		return err
+	}
+	return s.complete(tag)
+}
+
+// copySplitTx is copySplit on the open transaction's connections; it
+// returns the command tag with the rows of all shards.
+func (s *session) copySplitTx(ctx context.Context, db *topology.DB, t *topology.Table, opts copyOptions, sql string) (string, error) {
+	leases := make([]*lease, len(db.Shards))
+	for i, sh := range db.Shards {
+		l, err := s.join(ctx, db, sh)
+		if err != nil {
+			return "", err
 		}
 		leases[i] = l
 	}
 	if opts.columns == nil {
 		cols, err := tableColumns(leases[0].conn, t.Name)
 		if err != nil {
-			return classify(err)
+			return "", s.copyBroke(err)
 		}
 		opts.columns = cols
 	}
@@ -60,26 +74,33 @@ func (s *session) copySplit(ctx context.Context, db *topology.DB, plan *router.P
 		}
 	}
 	if key < 0 {
-		return &clientError{code: "0A000", msg: fmt.Sprintf("COPY into sharded table %s must include its key column %s", t.Name, t.Key)}
+		return "", &clientError{code: "0A000", msg: fmt.Sprintf("COPY into sharded table %s must include its key column %s", t.Name, t.Key)}
 	}
 	var copyIn []byte
 	for _, l := range leases {
-		if err := l.conn.simple("BEGIN"); err != nil {
-			return classify(err)
-		}
 		body, err := startCopy(l.conn, sql)
 		if err != nil {
-			return classify(err)
+			return "", s.copyBroke(err)
 		}
 		copyIn = body
 	}
 	s.w.WriteRaw('G', copyIn)
 	if err := s.w.Flush(); err != nil {
-		return err
+		return "", err
 	}
 	sp := &rowSplitter{opts: opts, key: key, keyType: t.KeyType, db: db, out: make([][]byte, len(db.Shards))}
 	clientErr := s.pumpCopy(leases, sp)
 	return s.finishCopy(leases, clientErr)
+}
+
+// copyBroke reports a failure of a shard during COPY: a lost connection
+// aborts the transaction (the others then may hold a half-done COPY).
+func (s *session) copyBroke(err error) error {
+	var pe *pgwire.PgError
+	if !errors.As(err, &pe) {
+		s.abortTx()
+	}
+	return classify(err)
 }
 
 // pumpCopy reads the client's CopyData and forwards each row to its shard.
@@ -127,23 +148,28 @@ func (s *session) pumpCopy(leases []*lease, sp *rowSplitter) error {
 	}
 }
 
-// finishCopy ends every shard's COPY and commits them all, or rolls them
-// all back when the client or any shard failed.
-func (s *session) finishCopy(leases []*lease, clientErr error) error {
+// finishCopy ends every shard's COPY: CopyDone, or CopyFail when the
+// client or a shard failed. The total row count is kept for the tag.
+func (s *session) finishCopy(leases []*lease, clientErr error) (string, error) {
 	var firstErr error = clientErr
 	var total int64
 	for _, l := range leases {
 		c := l.conn
-		if clientErr != nil {
+		if firstErr != nil {
 			c.w.Send(&pgproto3.CopyFail{Message: "shardgate: COPY aborted"})
 		} else {
 			c.w.Send(&pgproto3.CopyDone{})
 		}
-		if err := c.w.Flush(); err != nil && firstErr == nil {
-			firstErr = &backendError{c.addr, err}
-			continue
+		if err := c.w.Flush(); err != nil {
+			s.abortTx()
+			return "", &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
 		}
 		tag, err := readCopyResult(c)
+		var be *backendError
+		if errors.As(err, &be) {
+			s.abortTx()
+			return "", &clientError{code: "08006", msg: be.Error()}
+		}
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
@@ -151,19 +177,10 @@ func (s *session) finishCopy(leases []*lease, clientErr error) error {
 		t.add(tag, true, true)
 		total += t.count
 	}
-	end := "COMMIT"
 	if firstErr != nil {
-		end = "ROLLBACK"
+		return "", classify(firstErr)
 	}
-	for _, l := range leases {
-		if err := l.conn.simple(end); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if firstErr != nil {
-		return classify(firstErr)
-	}
-	return s.complete(fmt.Sprintf("COPY %d", total))
+	return fmt.Sprintf("COPY %d", total), nil
 }
 
 // startCopy sends the COPY statement and waits for CopyInResponse.

@@ -43,64 +43,6 @@ type lease struct {
 	release func(broken bool)
 }
 
-// acquire gets a connection for a target: the transaction's pinned one,
-// or one from the pool of the server the health monitor picks. The first
-// statement of a transaction pins its shard and sends the deferred BEGIN.
-func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target) (*lease, error) {
-	pinned := &lease{release: func(broken bool) {
-		if broken {
-			s.abortTx()
-		}
-	}}
-	if s.tx.open && s.tx.conn != nil {
-		pinned.conn = s.tx.conn
-		return pinned, nil
-	}
-	if s.tx.open {
-		t.Role = router.RolePrimary
-	}
-	c, addr, release, err := s.connect(ctx, db, t)
-	if err != nil {
-		return nil, err
-	}
-	if !s.tx.open {
-		return &lease{conn: c, release: release}, nil
-	}
-	if err := c.simple(strings.Join(s.tx.deferred, "; ")); err != nil {
-		release(true)
-		return nil, classify(err)
-	}
-	s.tx.conn, s.tx.shard, s.tx.addr, s.tx.db, s.tx.release = c, t.Shard, addr, db, release
-	pinned.conn = c
-	return pinned, nil
-}
-
-// endTx gives the pinned connection back (or discards it, which rolls
-// the transaction back on the server) and forgets the transaction.
-func (s *session) endTx(broken bool) {
-	if c := s.tx.conn; c != nil {
-		if !broken && s.tx.dirtySets {
-			// The transaction's SETs changed this connection in ways its
-			// record does not follow: start it clean.
-			broken = c.simple("RESET ALL") != nil
-			c.sets = map[string]string{}
-		}
-		s.tx.release(broken)
-	}
-	s.tx = txState{}
-}
-
-// abortTx discards the pinned connection of a transaction that lost it
-// (the server rolled the transaction back). The transaction stays open
-// and failed, as after any error in a transaction block: the client's
-// COMMIT answers ROLLBACK, and no later statement (nor a retry) runs
-// outside the transaction the client believes it is in.
-func (s *session) abortTx() {
-	saved := s.tx.savedSettings
-	s.endTx(true)
-	s.tx = txState{open: true, failed: true, savedSettings: saved}
-}
-
 // single runs a statement on one target, streaming its results through.
 // A read outside a transaction whose connection fails before any of its
 // answer reached the client runs once more on another server.
@@ -277,11 +219,18 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
 	leases := make([]*lease, len(plan.Targets))
 	errs := make([]error, len(plan.Targets))
-	var wg sync.WaitGroup
-	for i, t := range plan.Targets {
-		wg.Go(func() { leases[i], errs[i] = s.acquire(ctx, db, t) })
+	if s.tx.open {
+		// The transaction's connections: joining one changes s.tx.
+		for i, t := range plan.Targets {
+			leases[i], errs[i] = s.acquire(ctx, db, t)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for i, t := range plan.Targets {
+			wg.Go(func() { leases[i], errs[i] = s.acquire(ctx, db, t) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	broken := make([]bool, len(leases))
 	defer func() {
 		for i, l := range leases {
@@ -322,6 +271,15 @@ func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.P
 		}
 	}
 	return err
+}
+
+// settled reports whether a ReadyForQuery left the connection as the
+// statement should: idle outside a transaction, in it (or failed) inside.
+func settled(z []byte, inTx bool) bool {
+	if len(z) != 1 {
+		return false
+	}
+	return (z[0] == 'I') != inTx
 }
 
 func firstErr(errs []error) error {
@@ -384,7 +342,7 @@ func (s *session) concatenated(conns []*backendConn, plan *router.Plan, broken [
 				// CopyDone once, after the last shard.
 			}
 			if typ == 'Z' {
-				if len(body) != 1 || body[0] != 'I' {
+				if !settled(body, s.tx.open) {
 					broken[i] = true
 				}
 				break

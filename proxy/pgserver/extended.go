@@ -183,8 +183,8 @@ func (s *session) flushDescribes(ctx context.Context) error {
 // the unsharded shard's primary (every shard has the same schema).
 func (s *session) describeTarget(db *topology.DB) router.Target {
 	sh := db.Unsharded
-	if s.tx.shard != nil {
-		sh = s.tx.shard
+	if pinned := s.tx.pinned(); pinned != nil {
+		sh = pinned
 	}
 	return router.Target{Shard: sh, Role: router.RolePrimary}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgproto3/v2"
 
@@ -28,7 +27,7 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 	case router.KindCommit, router.KindRollback:
 		return s.finishTx(sql, st.Kind == router.KindCommit)
 	case router.KindSavepoint:
-		return s.inTx(ctx, db, sql, "SAVEPOINT")
+		return s.inTx(ctx, db, sql)
 	case router.KindSet:
 		return s.set(ctx, db, plan, sql)
 	}
@@ -41,70 +40,20 @@ func (s *session) complete(tag string) error {
 	return nil
 }
 
-// finishTx ends the transaction: on its shard if it touched one, else
-// locally. COMMIT of a failed transaction rolls back, as in PostgreSQL.
-func (s *session) finishTx(sql string, commit bool) error {
-	if !s.tx.open {
-		s.w.Send(&pgproto3.NoticeResponse{Severity: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
-		if commit {
-			return s.complete("COMMIT")
-		}
-		return s.complete("ROLLBACK")
-	}
-	if s.tx.conn == nil {
-		failed := s.tx.failed
-		if !commit || failed {
-			s.settings = s.tx.savedSettings
-		}
-		s.tx = txState{}
-		if commit && !failed {
-			return s.complete("COMMIT")
-		}
-		return s.complete("ROLLBACK")
-	}
-	status, err := s.relay(s.tx.conn, &work{sql: sql}, router.Target{})
-	_, lost := err.(*backendError)
-	if !commit || status != 'I' || err != nil {
-		s.settings = s.tx.savedSettings // the SETs of a rolled back transaction are undone
-	} else if s.tx.wrote {
-		// Replicas replay the transaction's writes only from its commit on.
-		s.recent.Wrote(s.tx.db, s.tx.shard, time.Now())
-	}
-	s.endTx(lost || status != 'I')
-	if lost {
-		return &clientError{code: "08006", msg: err.Error()}
-	}
-	return err
-}
-
-// inTx runs a statement that belongs to the open transaction: on its
-// shard, or deferred until the transaction picks one.
-func (s *session) inTx(ctx context.Context, db *topology.DB, sql, tag string) error {
-	switch {
-	case s.tx.conn != nil:
-		return s.single(ctx, db, router.Target{Shard: s.tx.shard, Role: router.RolePrimary}, &work{sql: sql})
-	case s.tx.open:
-		s.tx.deferred = append(s.tx.deferred, sql)
-		return s.complete(tag)
-	}
-	// Outside a transaction PostgreSQL refuses SAVEPOINT; let a server say so.
-	return s.single(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}, &work{sql: sql})
-}
-
 // set records a session setting so every backend connection the session
 // later uses gets it; SET LOCAL belongs to the transaction.
 func (s *session) set(ctx context.Context, db *topology.DB, plan *router.Plan, sql string) error {
 	st := plan.Statement
 	reset := strings.EqualFold(firstWord(sql), "RESET")
 	if st.SetLocal {
-		return s.inTx(ctx, db, sql, map[bool]string{true: "RESET", false: "SET"}[reset])
+		return s.inTx(ctx, db, sql)
 	}
 	// A real server validates the setting (and reports ParameterStatus)
 	// on the connection the session would use next; that connection must
 	// then remember it, or it would leak to the next client.
 	target := router.Target{Shard: db.Unsharded, Role: router.RolePrimary}
-	if s.tx.shard != nil {
-		target.Shard = s.tx.shard
+	if sh := s.tx.pinned(); sh != nil {
+		target.Shard = sh
 	}
 	l, err := s.acquire(ctx, db, target)
 	if err != nil {
@@ -131,6 +80,10 @@ func (s *session) set(ctx context.Context, db *topology.DB, plan *router.Plan, s
 	l.release(lost || (!s.tx.open && status != 'I'))
 	if lost {
 		return &clientError{code: "08006", msg: err.Error()}
+	}
+	if err == nil && s.tx.open {
+		// The transaction's other shards follow, so all of it sees the setting.
+		err = s.onEveryPart(sql, 1)
 	}
 	return err
 }

@@ -52,7 +52,7 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 	var pgErr *pgproto3.ErrorResponse
 	sources := make([]*shardRows, len(conns))
 	for i, c := range conns {
-		src := &shardRows{c: c}
+		src := &shardRows{c: c, inTx: s.tx.open}
 		sources[i] = src
 		d, perr, err := src.describe()
 		if err != nil {
@@ -171,6 +171,7 @@ type shardRows struct {
 	c    *backendConn
 	done bool // CommandComplete or an error was read
 	z    bool // ReadyForQuery was read
+	inTx bool // the statement runs in a transaction, which must stay open
 }
 
 // shardError is an ErrorResponse a shard sent mid-result.
@@ -259,8 +260,8 @@ func (r *shardRows) drain() error {
 		}
 		if typ == 'Z' {
 			r.z = true
-			if len(body) != 1 || body[0] != 'I' {
-				return fmt.Errorf("shard %s left a transaction open", r.c.addr)
+			if !settled(body, r.inTx) {
+				return fmt.Errorf("shard %s left its connection in an unexpected transaction state", r.c.addr)
 			}
 		}
 	}

@@ -50,25 +50,6 @@ type session struct {
 	one       [1]string           // the statement of a one-statement query, without allocating
 }
 
-// txState is the client's transaction as the proxy sees it. BEGIN is
-// deferred until the first statement picks the shard.
-type txState struct {
-	open     bool
-	failed   bool
-	deferred []string // BEGIN, SAVEPOINT, SET LOCAL... to send when a shard is picked
-	shard    *topology.Shard
-	conn     *backendConn
-	addr     string
-	db       *topology.DB
-	release  func(broken bool) // gives conn back to its pool
-	wrote    bool              // a write ran in it: its COMMIT restarts read_your_writes
-	// savedSettings are the session settings at BEGIN (a ROLLBACK undoes
-	// SETs made since); dirtySets says the pinned connection ran such SETs
-	// and must be reset before another client gets it.
-	savedSettings map[string]string
-	dirtySets     bool
-}
-
 func newSession(s *Server, nc net.Conn, dc *drain.Conn) *session {
 	sess := &session{srv: s, nc: nc, r: pgwire.NewPooledReader(nc, maxClientMessage, s.bufs), w: pgwire.NewPooledWriter(nc, s.bufs),
 		settings: map[string]string{}, drain: dc, clientKey: health.ClientKey(nc.RemoteAddr().String())}
@@ -239,7 +220,7 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 		return metrics.RouteError, &clientError{code: "25P02", msg: "current transaction is aborted, commands ignored until end of transaction block"}
 	}
 	req := router.Request{DB: db, SQL: w.sql, Params: w.routeParams(),
-		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.shard}}
+		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.pinned()}}
 	plan, err := s.route(w, req)
 	var need *router.ColumnsNeededError
 	if errors.As(err, &need) {

@@ -84,6 +84,7 @@ func (c *Cluster) pgWriteConfig(n *Node) error {
 # --- shardgate localcluster ---
 listen_addresses = '127.0.0.1'
 max_connections = 200
+max_prepared_transactions = 100  # transactions: two_phase
 shared_buffers = '32MB'
 wal_level = replica
 max_wal_senders = 10
