@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgproto3/v2"
 
@@ -61,6 +62,7 @@ func (s *session) commitInTurn() error {
 func (s *session) commitTwoPhase() error {
 	parts := s.tx.parts
 	gid := newGID()
+	start := time.Now()
 	for i := range parts {
 		p := &parts[i]
 		tag, err := p.conn.command("PREPARE TRANSACTION " + quoteLiteral(gid(i)))
@@ -75,12 +77,15 @@ func (s *session) commitTwoPhase() error {
 		}
 		// Nothing committed: undo the prepared ones, participant 0 last.
 		s.rollbackFrom(i + 1)
-		for j := i - 1; j >= 0; j-- {
-			if err := parts[j].conn.simple("ROLLBACK PREPARED " + quoteLiteral(gid(j))); err != nil {
-				parts[j].lost = true // the resolver rolls it back: participant 0 is still prepared
-			}
-		}
+		s.rollbackPrepared(gid, 0, i)
 		return commitFailed(err, p.conn.addr)
+	}
+	if time.Since(start) > s.srv.opts.ResolveAfter/2 {
+		// So slow that the resolver may soon take these parts for a dead
+		// proxy's: decide for it (roll back) rather than race it.
+		s.rollbackPrepared(gid, 0, len(parts))
+		return &clientError{code: "40000", msg: fmt.Sprintf(
+			"two-phase commit rolled back: preparing %d shards took %v, too close to the resolver's %v", len(parts), time.Since(start).Round(time.Millisecond), s.srv.opts.ResolveAfter)}
 	}
 	for i := range parts {
 		p := &parts[i]
@@ -92,10 +97,15 @@ func (s *session) commitTwoPhase() error {
 		if !errors.As(err, &pe) {
 			p.lost = true
 		}
+		if i == 0 && !p.lost {
+			// The server refused: the commit point was not passed.
+			s.rollbackPrepared(gid, 1, len(parts))
+			return &clientError{code: "40000", msg: fmt.Sprintf(
+				"COMMIT PREPARED on shard %s failed, the transaction was rolled back: %v", p.shard.Name, err), cause: err}
+		}
 		if i == 0 {
-			// Whether the commit point was passed is unknown (a lost
-			// connection) or it was not (the server refused): either way
-			// the resolver finishes every participant the same way.
+			// Whether the commit point was passed is unknown: the
+			// resolver finishes the other shards as that shard did.
 			return &clientError{code: "40003", msg: fmt.Sprintf(
 				"COMMIT PREPARED on shard %s failed (%v): the transaction's outcome is decided by whether that shard committed; "+
 					"shardgate's resolver finishes the other shards accordingly", p.shard.Name, err), cause: err}
@@ -112,6 +122,18 @@ func (s *session) commitTwoPhase() error {
 // errRolledBack: a server answered COMMIT or PREPARE TRANSACTION with
 // ROLLBACK (its part of the transaction had failed).
 var errRolledBack = errors.New("a shard's server rolled its part of the transaction back")
+
+// rollbackPrepared rolls back participants from..to-1, which prepared
+// under gid(i), in reverse: participant 0 last, so a rollback cut short
+// still reads as "not committed" to the resolver.
+func (s *session) rollbackPrepared(gid func(int) string, from, to int) {
+	for j := to - 1; j >= from; j-- {
+		p := &s.tx.parts[j]
+		if err := p.conn.simple("ROLLBACK PREPARED " + quoteLiteral(gid(j))); err != nil {
+			p.lost = true // left to the resolver
+		}
+	}
+}
 
 // rollbackFrom rolls back the participants from the i'th on.
 func (s *session) rollbackFrom(i int) {

@@ -42,6 +42,10 @@ type Options struct {
 	// DrainTimeout is how long Serve lets open transactions and running
 	// statements finish after its context ends (0: 30s).
 	DrainTimeout time.Duration
+	// ResolveEvery is how often Serve looks for transactions a two-phase
+	// commit left prepared (0: 30s); ResolveAfter is how old such a
+	// transaction must be before it is finished for its dead proxy (0: 2m).
+	ResolveEvery, ResolveAfter time.Duration
 }
 
 // Server serves the PostgreSQL protocol for the topology's postgres
@@ -92,6 +96,12 @@ func New(store *topology.Store, opts Options) *Server {
 	if s.opts.DrainTimeout <= 0 {
 		s.opts.DrainTimeout = 30 * time.Second
 	}
+	if s.opts.ResolveEvery <= 0 {
+		s.opts.ResolveEvery = 30 * time.Second
+	}
+	if s.opts.ResolveAfter <= 0 {
+		s.opts.ResolveAfter = 2 * time.Minute
+	}
 	s.bufs = pgwire.NewBufferPool()
 	s.maxClients.Store(int64(opts.MaxClients))
 	return s
@@ -105,6 +115,10 @@ func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 // finish for up to DrainTimeout, closes what remains and the backend
 // pools.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	resolveCtx, stopResolving := context.WithCancel(context.Background())
+	resolved := make(chan struct{})
+	go func() { defer close(resolved); s.resolveLoop(resolveCtx) }()
+	defer func() { stopResolving(); <-resolved }()
 	forced, err := s.conns.Serve(ctx, ln, s.opts.DrainTimeout, s.serveConn)
 	if forced > 0 {
 		s.log.Warn("postgres sessions still busy at the end of the drain were closed", "sessions", forced)

@@ -1,0 +1,211 @@
+package pgserver
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/shardgate/shardgate/topology"
+)
+
+// idsOn returns n user ids that hash to each shard: ids[shard][i].
+func (f *fixture) idsOn(n int) [2][]int64 {
+	var ids [2][]int64
+	for id := int64(1); len(ids[0]) < n || len(ids[1]) < n; id++ {
+		if sh := f.shardOf(id); len(ids[sh]) < n {
+			ids[sh] = append(ids[sh], id)
+		}
+	}
+	return ids
+}
+
+// userIDs lists the users a shard holds, read directly.
+func (f *fixture) userIDs(t *testing.T, shard int) []int64 {
+	t.Helper()
+	rows, err := f.direct(t, shard).Query(t.Context(), "SELECT id FROM users ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func (f *fixture) preparedLeft(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for shard := range 2 {
+		var k int
+		if err := f.direct(t, shard).QueryRow(t.Context(), "SELECT count(*) FROM pg_prepared_xacts").Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		n += k
+	}
+	return n
+}
+
+// Transactions over both shards, in both modes that allow them: commit,
+// rollback, savepoints replayed on a shard that joins late, a scatter
+// write inside the transaction; and a COMMIT a shard refuses (a deferred
+// unique constraint), which two_phase rolls back everywhere and
+// multi_shard reports as partly committed.
+func TestMultiShardTransactions(t *testing.T) {
+	base := startFixture(t)
+	ctx := t.Context()
+	for sh := range 2 {
+		if _, err := base.direct(t, sh).Exec(ctx, "CREATE TABLE notes (id bigint, note text UNIQUE DEFERRABLE INITIALLY DEFERRED)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := base.idsOn(6)
+	a, b := ids[0], ids[1]
+
+	// single_shard (the default) refuses the second shard.
+	conn := base.connect(t)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Exec(ctx, "INSERT INTO users (id, name) VALUES ($1, 'a')", a[0])
+	_, err = tx.Exec(ctx, "INSERT INTO users (id, name) VALUES ($1, 'b')", b[0])
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "0A000" {
+		t.Fatalf("single_shard, second shard: %v, want 0A000", err)
+	}
+	tx.Rollback(ctx)
+
+	for _, mode := range []topology.TxMode{topology.MultiShard, topology.TwoPhase} {
+		t.Run(string(mode), func(t *testing.T) {
+			f := serveProxy(t, base.cluster, Options{}, func(c *topology.Config) {
+				c.Databases[0].Transactions = string(mode)
+				c.Databases[0].Tables["notes"] = topology.TableRule{Key: "id", Type: "int"}
+			})
+			conn := f.connect(t)
+			exec := func(sql string, args ...any) {
+				t.Helper()
+				if _, err := conn.Exec(ctx, sql, args...); err != nil {
+					t.Fatalf("%s: %v", sql, err)
+				}
+			}
+			exec("DELETE FROM users")
+			exec("DELETE FROM notes")
+
+			// Commit over both shards, with a scatter UPDATE inside.
+			exec("BEGIN")
+			exec("INSERT INTO users (id, name) VALUES ($1, 'a')", a[0])
+			exec("INSERT INTO users (id, name) VALUES ($1, 'b')", b[0])
+			exec("UPDATE users SET country = 'nl'")
+			var seen int
+			if err := conn.QueryRow(ctx, "SELECT count(*) FROM users WHERE country = 'nl'").Scan(&seen); err != nil || seen != 2 {
+				t.Fatalf("the transaction sees %d of its rows (%v), want 2", seen, err)
+			}
+			exec("COMMIT")
+			if got := [][]int64{f.userIDs(t, 0), f.userIDs(t, 1)}; !slices.Equal(got[0], a[:1]) || !slices.Equal(got[1], b[:1]) {
+				t.Fatalf("after COMMIT the shards hold %v, want [%d] and [%d]", got, a[0], b[0])
+			}
+
+			// Rollback over both shards.
+			exec("BEGIN")
+			exec("INSERT INTO users (id, name) VALUES ($1, 'a')", a[1])
+			exec("INSERT INTO users (id, name) VALUES ($1, 'b')", b[1])
+			exec("ROLLBACK")
+			if got := [][]int64{f.userIDs(t, 0), f.userIDs(t, 1)}; len(got[0]) != 1 || len(got[1]) != 1 {
+				t.Fatalf("after ROLLBACK the shards hold %v", got)
+			}
+
+			// A savepoint taken before shard 1 joined is replayed there.
+			exec("BEGIN")
+			exec("INSERT INTO users (id, name) VALUES ($1, 'a')", a[2])
+			exec("SAVEPOINT s1")
+			exec("INSERT INTO users (id, name) VALUES ($1, 'b')", b[2])
+			exec("ROLLBACK TO SAVEPOINT s1")
+			exec("INSERT INTO users (id, name) VALUES ($1, 'b')", b[3])
+			exec("COMMIT")
+			if got := [][]int64{f.userIDs(t, 0), f.userIDs(t, 1)}; !slices.Equal(got[0], []int64{a[0], a[2]}) || !slices.Equal(got[1], sorted(b[0], b[3])) {
+				t.Fatalf("after the savepoint transaction the shards hold %v, want [%d %d] and [%d %d]", got, a[0], a[2], b[0], b[3])
+			}
+
+			// A shard refuses the COMMIT: the duplicate note is found only
+			// then, on shard 1, which joined second.
+			exec("BEGIN")
+			exec("INSERT INTO notes VALUES ($1, 'x')", a[4])
+			exec("INSERT INTO notes VALUES ($1, 'y')", b[4])
+			exec("INSERT INTO notes VALUES ($1, 'y')", b[5])
+			_, err := conn.Exec(ctx, "COMMIT")
+			var notes [2]int
+			for sh := range 2 {
+				f.direct(t, sh).QueryRow(ctx, "SELECT count(*) FROM notes").Scan(&notes[sh])
+			}
+			switch mode {
+			case topology.TwoPhase:
+				if !errors.As(err, &pe) || pe.Code != "23505" {
+					t.Fatalf("COMMIT with a duplicate: %v, want the server's 23505", err)
+				}
+				if notes != [2]int{0, 0} {
+					t.Fatalf("two_phase COMMIT failed but the shards hold %v notes, want none", notes)
+				}
+			case topology.MultiShard:
+				if !errors.As(err, &pe) || pe.Code != "XX000" {
+					t.Fatalf("COMMIT with a duplicate: %v, want XX000 partly committed", err)
+				}
+				if notes != [2]int{1, 0} {
+					t.Fatalf("multi_shard COMMIT failed at the second shard; the shards hold %v notes, want [1 0]", notes)
+				}
+			}
+			if n := f.preparedLeft(t); n != 0 {
+				t.Fatalf("%d prepared transactions left behind", n)
+			}
+			// The session goes on, outside any transaction.
+			exec("INSERT INTO users (id, name) VALUES ($1, 'a')", a[5])
+		})
+	}
+}
+
+func sorted(v ...int64) []int64 {
+	slices.Sort(v)
+	return v
+}
+
+// The resolver finishes what a proxy that died mid-commit left prepared:
+// a transaction whose participant 0 is still prepared is rolled back
+// everywhere; one whose participant 0 is gone (it committed) is committed.
+func TestResolvePrepared(t *testing.T) {
+	f := startFixture(t, func(c *topology.Config) { c.Databases[0].Transactions = string(topology.TwoPhase) })
+	ctx := t.Context()
+	ids := f.idsOn(3)
+	prepare := func(shard int, id int64, gid string) {
+		t.Helper()
+		sql := fmt.Sprintf("BEGIN; INSERT INTO users (id, name) VALUES (%d, 'x'); PREPARE TRANSACTION '%s'", id, gid)
+		if _, err := f.direct(t, shard).Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prepare(0, ids[0][0], "shardgate_00000000000000aa_0") // not committed anywhere
+	prepare(1, ids[1][0], "shardgate_00000000000000aa_1")
+	prepare(1, ids[1][1], "shardgate_00000000000000bb_1") // committed at participant 0
+	prepare(0, ids[0][1], "other_app_gid")                // not shardgate's: left alone
+
+	// Too young to be a dead proxy's: untouched.
+	if n, err := f.srv.ResolvePrepared(ctx, 3600e9); n != 0 || err != nil {
+		t.Fatalf("resolving young transactions: %d, %v", n, err)
+	}
+	n, err := f.srv.ResolvePrepared(ctx, 0)
+	if err != nil || n != 3 {
+		t.Fatalf("ResolvePrepared = %d, %v; want 3 parts finished", n, err)
+	}
+	if got := [][]int64{f.userIDs(t, 0), f.userIDs(t, 1)}; len(got[0]) != 0 || !slices.Equal(got[1], ids[1][1:2]) {
+		t.Fatalf("after resolving the shards hold %v, want [] and [%d]", got, ids[1][1])
+	}
+	var left []string
+	rows, _ := f.direct(t, 0).Query(ctx, "SELECT gid FROM pg_prepared_xacts")
+	if left, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || !slices.Equal(left, []string{"other_app_gid"}) {
+		t.Fatalf("prepared transactions left: %v %v, want only other_app_gid", left, err)
+	}
+	f.direct(t, 0).Exec(ctx, "ROLLBACK PREPARED 'other_app_gid'")
+}
