@@ -153,7 +153,8 @@ func TestHealthAndFallbackSettings(t *testing.T) {
 		tx       TxMode
 	}{
 		{"minimal.yaml", HealthSettings{Interval: time.Second, Timeout: time.Second, Failures: 3, Recover: 2}, FallbackPrimary, 0, SingleShard},
-		{"health.yaml", HealthSettings{Interval: 250 * time.Millisecond, Timeout: 2 * time.Second, Failures: 5, Recover: 1}, FallbackError, 3 * time.Second, TwoPhase},
+		{"four-shards.yaml", HealthSettings{Interval: time.Second, Timeout: time.Second, Failures: 3, Recover: 2}, FallbackPrimary, 0, TwoPhase},
+		{"health.yaml", HealthSettings{Interval: 250 * time.Millisecond, Timeout: 2 * time.Second, Failures: 5, Recover: 1}, FallbackError, 3 * time.Second, SingleShard},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
