@@ -34,6 +34,7 @@ func main() {
 	dsn := flag.String("dsn", "", "PostgreSQL DSN of the proxy")
 	n := flag.Int("n", 5000, "idle connections to open")
 	pid := flag.Int("pid", 0, "process whose RSS to measure")
+	hold := flag.Duration("hold", 0, "keep the connections open this long after measuring (to inspect the proxy)")
 	flag.Parse()
 	ctx := context.Background()
 	before := rssKB(*pid)
@@ -68,6 +69,7 @@ func main() {
 	open := *n - errs
 	fmt.Printf("opened %d idle connections in %v (%d failed)\n", open, time.Since(start).Round(time.Millisecond), errs)
 	fmt.Printf("proxy RSS %d kB -> %d kB: %.1f kB per idle connection\n", before, after, float64(after-before)/float64(max(open, 1)))
+	time.Sleep(*hold)
 	for _, c := range conns {
 		if c != nil {
 			c.Close(ctx)
