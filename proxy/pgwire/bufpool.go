@@ -56,7 +56,7 @@ func NewPooledReader(src io.Reader, max int, p *BufferPool) *Reader {
 	if max <= 0 {
 		max = DefaultMaxMessage
 	}
-	return &Reader{src: src, max: max, pool: p}
+	return &Reader{src: src, max: max, pool: p, in: rawSource{conn: src}}
 }
 
 // NewPooledWriter is NewWriter with UsePool, allocating nothing until a
@@ -68,15 +68,16 @@ func NewPooledWriter(dst io.Writer, p *BufferPool) *Writer {
 // borrow gives a pooled Reader a buffer for reads outside ReadRaw.
 func (r *Reader) borrow() {
 	if r.br == nil && r.pool != nil {
-		r.br = r.pool.getReader(r.src)
+		r.br = r.pool.getReader(&r.in)
 	}
 }
 
 // UsePool makes the Reader give its buffer back whenever it has nothing
-// buffered and must wait for the peer: the wait then holds no buffer (it
-// reads the first byte alone, then borrows one for the rest).
+// buffered and must wait for the peer: the wait then holds no buffer
+// (see idleHeader).
 func (r *Reader) UsePool(p *BufferPool) {
 	r.pool = p
+	r.in.conn = r.src
 	if r.br != nil && r.br.Buffered() == 0 {
 		r.br = nil // the one NewReader made goes to the garbage collector
 	}
@@ -91,9 +92,10 @@ func (w *Writer) UsePool(p *BufferPool) {
 	}
 }
 
-// idleHeader waits for the next message with no buffer held: it reads the
-// first header byte straight from the source, then borrows a buffer for
-// the rest of the header and the body.
+// idleHeader waits for the next message with no buffer held, then
+// borrows a buffer for the header and the body: on a socket it fills the
+// buffer with one read once the socket is readable (fillIdle); on any
+// other source it reads the first header byte alone first.
 func (r *Reader) idleHeader() error {
 	if r.br != nil {
 		r.pool.putReader(r.br)
@@ -102,11 +104,21 @@ func (r *Reader) idleHeader() error {
 	if cap(r.buf) > initialBufCap {
 		r.buf = nil
 	}
-	if _, err := io.ReadFull(r.src, r.hdr[:1]); err != nil {
-		return err
+	if ok, err := r.fillIdle(); ok {
+		if err != nil {
+			return err // io.EOF: the peer closed between messages
+		}
+	} else {
+		if _, err := io.ReadFull(r.src, r.hdr[:1]); err != nil {
+			return err
+		}
+		r.br = r.pool.getReader(&r.in)
+		if _, err := io.ReadFull(r.br, r.hdr[1:]); err != nil {
+			return eofInside(err)
+		}
+		return nil
 	}
-	r.br = r.pool.getReader(r.src)
-	if _, err := io.ReadFull(r.br, r.hdr[1:]); err != nil {
+	if _, err := io.ReadFull(r.br, r.hdr[:]); err != nil {
 		return eofInside(err)
 	}
 	return nil

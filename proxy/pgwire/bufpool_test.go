@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgproto3/v2"
 )
@@ -12,9 +13,33 @@ import (
 // A pooled Reader and Writer keep the stream intact: pipelined messages,
 // messages split across reads, and a large body; and they hold no buffer
 // once everything buffered is consumed or flushed.
+// Over a TCP socket the Reader waits with raw reads (fillIdle); over a
+// pipe with a one-byte read.
 func TestPooledReaderWriter(t *testing.T) {
+	t.Run("pipe", func(t *testing.T) {
+		client, server := net.Pipe()
+		testPooled(t, client, server)
+	})
+	t.Run("tcp", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		client, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		server, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		testPooled(t, client, server)
+	})
+}
+
+func testPooled(t *testing.T, client, server net.Conn) {
 	pool := NewBufferPool()
-	client, server := net.Pipe()
 	defer client.Close()
 	defer server.Close()
 	r := NewReader(server, 0)
@@ -33,7 +58,9 @@ func TestPooledReaderWriter(t *testing.T) {
 		w.Flush()
 		// One message in two writes.
 		msg, _ := (&pgproto3.Query{String: "SELECT 3"}).Encode(nil)
+		time.Sleep(20 * time.Millisecond) // the reader waits with nothing to read
 		client.Write(msg[:3])
+		time.Sleep(20 * time.Millisecond)
 		client.Write(msg[3:])
 	}()
 	for i, want := range []string{"SELECT 1", "SELECT 2", string(big), "SELECT 3"} {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"syscall"
 	"time"
 )
 
@@ -63,6 +64,13 @@ type Reader struct {
 	hdr   [5]byte
 	buf   []byte
 	pool  *BufferPool // set: no buffer is held while waiting (UsePool)
+	// The pooled buffer reads through in, which fillIdle switches to the
+	// raw socket while it waits (rawread.go).
+	in       rawSource
+	raw      syscall.RawConn
+	rawTried bool
+	rawFill  func(fd uintptr) bool
+	rawErr   error
 }
 
 // NewReader reads from r (wrapped in a bufio.Reader unless it is one).
