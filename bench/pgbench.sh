@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pgbench through shardgate vs straight to PostgreSQL vs through PgBouncer
-# (transaction pooling), in one run on one machine, reported as ratios.
+# (transaction pooling), in one run on one machine, reported as ratios,
+# with the CPU time shardgate and PgBouncer spend per transaction.
 # The pgbench tables are not listed in the topology, so through shardgate
 # they live on the unsharded shard: the same server the other two runs use.
 #
@@ -27,7 +28,8 @@ bouncer_port=$(free_port)
 
 ./bin/shardgate dev -only postgres -shards 2 -replicas 0 -postgres-listen "127.0.0.1:$proxy_port" -admin "127.0.0.1:$(free_port)" \
   -config-out "$work/topology.yaml" >"$work/dev.log" 2>&1 &
-pids+=($!)
+dev=$!
+pids+=("$dev")
 for _ in $(seq 1 600); do grep -q "Ctrl-C stops" "$work/dev.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "Ctrl-C stops" "$work/dev.log" || { cat "$work/dev.log"; exit 1; }
 primary=$(awk '/keyrange: "-80"/{getline; print $2; exit}' "$work/topology.yaml")
@@ -52,6 +54,7 @@ chown -R postgres "$work"
 runuser -u postgres -- pgbouncer "$work/pgbouncer.ini" >/dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$bouncer_port" && break; sleep 0.1; done
+bouncer=$(pgrep -f "pgbouncer $work/pgbouncer.ini" | tail -1)
 
 proxy_dsn="postgresql://app:app-secret@127.0.0.1:$proxy_port/shop"
 direct_dsn="postgresql://postgres:postgres-secret@$primary/shop"
@@ -60,25 +63,37 @@ bouncer_dsn="postgresql://postgres@127.0.0.1:$bouncer_port/shop"
 echo "== pgbench -i through shardgate (DDL broadcast, COPY, transaction on the unsharded shard)"
 "$pgbin/pgbench" -i -q -s 10 "$proxy_dsn" 2>&1 | tail -2
 
-# tps prints a run's tps, or 0 when it failed or hung (bounded in time).
+# tps PID ARGS... prints a run's tps (0 when it failed or hung, bounded in
+# time) and the CPU time process PID spent per transaction, in us
+# (utime+stime from /proc; "-" without a PID).
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 tps() {
-  local v
-  v=$(timeout $((secs * 3 + 30)) "$pgbin/pgbench" "$@" 2>&1 | awk '/^tps = /{print $3}') || true
-  echo "${v:-0}"
+  local pid=$1 out before after n v; shift
+  [ "$pid" = - ] || before=$(cpu_ticks "$pid")
+  out=$(timeout $((secs * 3 + 30)) "$pgbin/pgbench" "$@" 2>&1) || true
+  v=$(awk '/^tps = /{print $3}' <<<"$out"); n=$(awk '/actually processed/{print $NF}' <<<"$out")
+  if [ "$pid" = - ] || [ -z "$n" ] || [ "$n" = 0 ]; then echo "${v:-0} -"; return; fi
+  after=$(cpu_ticks "$pid")
+  echo "${v:-0} $(echo "($after - $before) * 1000000 / $ticks / $n" | bc -l)"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # run NAME ROUNDS ARGS...: interleaves direct, PgBouncer and shardgate in
 # each round (the machine is noisy), prints the medians and the ratios.
 run() {
   local name=$1 rounds=$2; shift 2
-  local d=() b=() p=()
+  local d=() b=() p=() bc=() pc=() r
   for _ in $(seq 1 "$rounds"); do
-    d+=("$(tps "$@" "$direct_dsn")"); b+=("$(tps "$@" "$bouncer_dsn")"); p+=("$(tps "$@" "$proxy_dsn")")
+    r=$(tps - "$@" "$direct_dsn"); d+=("${r% *}")
+    r=$(tps "$bouncer" "$@" "$bouncer_dsn"); b+=("${r% *}"); bc+=("${r#* }")
+    r=$(tps "$dev" "$@" "$proxy_dsn"); p+=("${r% *}"); pc+=("${r#* }")
   done
-  local dm bm pm
+  local dm bm pm bcm pcm
   dm=$(printf '%s\n' "${d[@]}" | median); bm=$(printf '%s\n' "${b[@]}" | median); pm=$(printf '%s\n' "${p[@]}" | median)
-  printf '%-30s direct %8.0f  pgbouncer %8.0f  shardgate %8.0f  shardgate/direct %.2f  shardgate/pgbouncer %.2f  (median of %d)\n' \
-    "$name" "$dm" "$bm" "$pm" "$(echo "$pm / $dm" | bc -l)" "$(echo "if ($bm > 0) $pm / $bm else 0" | bc -l)" "$rounds"
+  bcm=$(printf '%s\n' "${bc[@]}" | median); pcm=$(printf '%s\n' "${pc[@]}" | median)
+  printf '%-30s direct %8.0f  pgbouncer %8.0f  shardgate %8.0f  shardgate/direct %.2f  shardgate/pgbouncer %.2f  CPU us/tx: pgbouncer %s shardgate %s  (median of %d)\n' \
+    "$name" "$dm" "$bm" "$pm" "$(echo "$pm / $dm" | bc -l)" "$(echo "if ($bm > 0) $pm / $bm else 0" | bc -l)" \
+    "$(printf '%.1f' "$bcm" 2>/dev/null || echo -)" "$(printf '%.1f' "$pcm" 2>/dev/null || echo -)" "$rounds"
 }
 echo "== $secs s per run, $clients clients, tps (higher is better)"
 run "select-only (-S), simple" 3 -S -c "$clients" -j 2 -T "$secs" -n

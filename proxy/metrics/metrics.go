@@ -75,6 +75,8 @@ type Metrics struct {
 	reloadOK       prometheus.Gauge
 	reloadTime     prometheus.Gauge
 	retries        *prometheus.CounterVec
+	multiCommits   *prometheus.CounterVec
+	resolved       *prometheus.CounterVec
 	scrape         *scrapeCollector
 
 	// Children resolved ahead of time or on first use, so the hot path
@@ -133,6 +135,12 @@ func New(reg prometheus.Registerer) *Metrics {
 			"Unix time of the last successful topology reload; 0 if none since start."),
 		retries: d.counterVec("shardgate_read_retries_total",
 			"Reads retried on another server after a backend failure, by database.", "database"),
+		multiCommits: d.counterVec("shardgate_multi_shard_commits_total",
+			"COMMITs of transactions that touched several shards, by database and outcome: committed, rolled_back (a shard refused; none committed), "+
+				"partial (multi_shard: some shards committed, later ones failed), in_doubt (two_phase: the first shard's outcome is unknown; the resolver finishes the rest).",
+			"database", "outcome"),
+		resolved: d.counterVec("shardgate_prepared_resolved_total",
+			"Prepared parts of interrupted two-phase commits that the resolver finished, by database and action (commit, rollback).", "database", "action"),
 		scrape:       newScrapeCollector(),
 		errorClass:   make(map[string]prometheus.Counter, len(errorClasses)),
 		clientByProt: make(map[string]clientChildren, len(protocols)),
@@ -140,7 +148,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	for _, c := range []prometheus.Collector{
 		m.clientOpen, m.clientTotal, m.clientRefused, m.queries, m.queryDuration,
-		m.backendQueries, m.errors, m.reloads, m.reloadOK, m.reloadTime, m.retries, m.scrape,
+		m.backendQueries, m.errors, m.reloads, m.reloadOK, m.reloadTime, m.retries, m.multiCommits, m.resolved, m.scrape,
 	} {
 		reg.MustRegister(c)
 	}
@@ -260,6 +268,29 @@ func (m *Metrics) Reload(ok bool) {
 // Retry counts a read retried on another server after a backend failure.
 func (m *Metrics) Retry(database string) {
 	m.retries.WithLabelValues(database).Inc()
+}
+
+// Outcomes of a multi-shard COMMIT (MultiShardCommit).
+const (
+	CommitCommitted  = "committed"
+	CommitRolledBack = "rolled_back"
+	CommitPartial    = "partial"
+	CommitInDoubt    = "in_doubt"
+)
+
+// MultiShardCommit counts one COMMIT of a transaction over several shards.
+func (m *Metrics) MultiShardCommit(database, outcome string) {
+	m.multiCommits.WithLabelValues(database, outcome).Inc()
+}
+
+// PreparedResolved counts one prepared part the resolver committed
+// (commit true) or rolled back.
+func (m *Metrics) PreparedResolved(database string, commit bool) {
+	action := "rollback"
+	if commit {
+		action = "commit"
+	}
+	m.resolved.WithLabelValues(database, action).Inc()
 }
 
 // Names lists every metric family the proxy exports, sorted; histograms by

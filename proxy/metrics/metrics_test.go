@@ -81,6 +81,8 @@ func recordAll(m *Metrics) {
 	m.Error("route")
 	m.Reload(true)
 	m.Retry("shop")
+	m.MultiShardCommit("shop", CommitCommitted)
+	m.PreparedResolved("shop", true)
 	m.AddPoolSource(func() []PoolStat { return []PoolStat{{Database: "shop", Backend: "a:1", Max: 20}} })
 	m.AddServerSource(func() []ServerStat {
 		return []ServerStat{{Database: "shop", Shard: "-80", Backend: "a:2", Role: "replica", Up: true, LagKnown: true}}
@@ -111,6 +113,10 @@ func TestRecordedValues(t *testing.T) {
 	m.Reload(true)
 	m.Reload(false)
 	m.Retry("shop")
+	m.MultiShardCommit("shop", CommitCommitted)
+	m.MultiShardCommit("shop", CommitCommitted)
+	m.MultiShardCommit("shop", CommitPartial)
+	m.PreparedResolved("shop", false)
 
 	fams := gather(t, reg)
 	tests := []struct {
@@ -138,6 +144,9 @@ func TestRecordedValues(t *testing.T) {
 		{"shardgate_topology_last_reload_successful", nil, 0},
 		{"shardgate_topology_last_reload_success_timestamp_seconds", nil, 1700000000.5},
 		{"shardgate_read_retries_total", map[string]string{"database": "shop"}, 1},
+		{"shardgate_multi_shard_commits_total", map[string]string{"database": "shop", "outcome": "committed"}, 2},
+		{"shardgate_multi_shard_commits_total", map[string]string{"database": "shop", "outcome": "partial"}, 1},
+		{"shardgate_prepared_resolved_total", map[string]string{"database": "shop", "action": "rollback"}, 1},
 	}
 	for _, tt := range tests {
 		got, ok := value(fams, tt.name, tt.labels)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgproto3/v2"
 
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/pgwire"
 	"github.com/shardgate/shardgate/topology"
 )
@@ -19,16 +20,23 @@ import (
 // success (the caller does), and on failure returns what the client must
 // hear, naming what was and was not committed.
 func (s *session) commitAll() error {
+	var outcome string
+	var err error
 	if s.tx.db.Transactions == topology.TwoPhase && len(s.tx.parts) > 1 {
-		return s.commitTwoPhase()
+		outcome, err = s.commitTwoPhase()
+	} else {
+		outcome, err = s.commitInTurn()
 	}
-	return s.commitInTurn()
+	if len(s.tx.parts) > 1 {
+		s.srv.metrics.MultiShardCommit(s.tx.db.Name, outcome)
+	}
+	return err
 }
 
 // commitInTurn commits the participants one after the other. A failure
 // at the first leaves nothing committed; a failure at a later one leaves
 // the earlier ones committed, which the error says.
-func (s *session) commitInTurn() error {
+func (s *session) commitInTurn() (outcome string, err error) {
 	parts := s.tx.parts
 	for i := range parts {
 		p := &parts[i]
@@ -44,13 +52,13 @@ func (s *session) commitInTurn() error {
 			err = errRolledBack
 		}
 		if i == 0 {
-			return commitFailed(err, p.conn.addr)
+			return metrics.CommitRolledBack, commitFailed(err, p.conn.addr)
 		}
-		return &clientError{code: "XX000", msg: fmt.Sprintf(
+		return metrics.CommitPartial, &clientError{code: "XX000", msg: fmt.Sprintf(
 			"transaction only partly committed: shard %s committed; shard %s failed to commit (%v); shard %s rolled back",
 			shardList(parts[:i]), p.shard.Name, err, shardList(parts[i+1:])), cause: err}
 	}
-	return nil
+	return metrics.CommitCommitted, nil
 }
 
 // commitTwoPhase prepares every participant (PREPARE TRANSACTION), then
@@ -59,7 +67,7 @@ func (s *session) commitInTurn() error {
 // behind by a proxy that died is resolved without a log: while
 // participant 0 is still prepared nothing committed (roll back all);
 // once it is gone, it committed (commit the rest). See resolve.go.
-func (s *session) commitTwoPhase() error {
+func (s *session) commitTwoPhase() (outcome string, err error) {
 	parts := s.tx.parts
 	gid := newGID()
 	start := time.Now()
@@ -78,13 +86,13 @@ func (s *session) commitTwoPhase() error {
 		// Nothing committed: undo the prepared ones, participant 0 last.
 		s.rollbackFrom(i + 1)
 		s.rollbackPrepared(gid, 0, i)
-		return commitFailed(err, p.conn.addr)
+		return metrics.CommitRolledBack, commitFailed(err, p.conn.addr)
 	}
 	if time.Since(start) > s.srv.opts.ResolveAfter/2 {
 		// So slow that the resolver may soon take these parts for a dead
 		// proxy's: decide for it (roll back) rather than race it.
 		s.rollbackPrepared(gid, 0, len(parts))
-		return &clientError{code: "40000", msg: fmt.Sprintf(
+		return metrics.CommitRolledBack, &clientError{code: "40000", msg: fmt.Sprintf(
 			"two-phase commit rolled back: preparing %d shards took %v, too close to the resolver's %v", len(parts), time.Since(start).Round(time.Millisecond), s.srv.opts.ResolveAfter)}
 	}
 	for i := range parts {
@@ -100,13 +108,13 @@ func (s *session) commitTwoPhase() error {
 		if i == 0 && !p.lost {
 			// The server refused: the commit point was not passed.
 			s.rollbackPrepared(gid, 1, len(parts))
-			return &clientError{code: "40000", msg: fmt.Sprintf(
+			return metrics.CommitRolledBack, &clientError{code: "40000", msg: fmt.Sprintf(
 				"COMMIT PREPARED on shard %s failed, the transaction was rolled back: %v", p.shard.Name, err), cause: err}
 		}
 		if i == 0 {
 			// Whether the commit point was passed is unknown: the
 			// resolver finishes the other shards as that shard did.
-			return &clientError{code: "40003", msg: fmt.Sprintf(
+			return metrics.CommitInDoubt, &clientError{code: "40003", msg: fmt.Sprintf(
 				"COMMIT PREPARED on shard %s failed (%v): the transaction's outcome is decided by whether that shard committed; "+
 					"shardgate's resolver finishes the other shards accordingly", p.shard.Name, err), cause: err}
 		}
@@ -115,8 +123,12 @@ func (s *session) commitTwoPhase() error {
 		s.w.Send(&pgproto3.NoticeResponse{Severity: "WARNING", Code: "01000", Message: fmt.Sprintf(
 			"the transaction committed, but shard %s did not confirm (%v); its prepared part %s is committed by shardgate's resolver",
 			p.shard.Name, err, gid(i))})
+		outcome = metrics.CommitInDoubt
 	}
-	return nil
+	if outcome == "" {
+		outcome = metrics.CommitCommitted
+	}
+	return outcome, nil
 }
 
 // errRolledBack: a server answered COMMIT or PREPARE TRANSACTION with

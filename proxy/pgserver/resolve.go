@@ -157,6 +157,7 @@ func (s *Server) resolveDB(ctx context.Context, db *topology.DB, olderThan time.
 				break // the rest wait for the next round, in order
 			}
 			done++
+			s.metrics.PreparedResolved(db.Name, r.commit)
 			s.log.Warn("finished a prepared transaction left by an interrupted two-phase commit",
 				"database", db.Name, "shard", db.Shards[p.shard].Name, "gid", p.gid, "commit", r.commit)
 		}

@@ -8,7 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/topology"
 )
 
@@ -82,7 +84,8 @@ func TestMultiShardTransactions(t *testing.T) {
 
 	for _, mode := range []topology.TxMode{topology.MultiShard, topology.TwoPhase} {
 		t.Run(string(mode), func(t *testing.T) {
-			f := serveProxy(t, base.cluster, Options{}, func(c *topology.Config) {
+			reg := prometheus.NewRegistry()
+			f := serveProxy(t, base.cluster, Options{Metrics: metrics.New(reg)}, func(c *topology.Config) {
 				c.Databases[0].Transactions = string(mode)
 				c.Databases[0].Tables["notes"] = topology.TableRule{Key: "id", Type: "int"}
 			})
@@ -163,8 +166,38 @@ func TestMultiShardTransactions(t *testing.T) {
 			}
 			// The session goes on, outside any transaction.
 			exec("INSERT INTO users (id, name) VALUES ($1, 'a')", a[5])
+
+			failed := map[topology.TxMode]string{topology.TwoPhase: "rolled_back", topology.MultiShard: "partial"}[mode]
+			for outcome, want := range map[string]float64{"committed": 2, failed: 1} {
+				if got := counterWith(t, reg, "shardgate_multi_shard_commits_total", "outcome", outcome); got != want {
+					t.Errorf("shardgate_multi_shard_commits_total{outcome=%q} = %v, want %v", outcome, got, want)
+				}
+			}
 		})
 	}
+}
+
+// counterWith sums a counter's series whose label has the value.
+func counterWith(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
 }
 
 func sorted(v ...int64) []int64 {
@@ -176,7 +209,8 @@ func sorted(v ...int64) []int64 {
 // a transaction whose participant 0 is still prepared is rolled back
 // everywhere; one whose participant 0 is gone (it committed) is committed.
 func TestResolvePrepared(t *testing.T) {
-	f := startFixture(t, func(c *topology.Config) { c.Databases[0].Transactions = string(topology.TwoPhase) })
+	reg := prometheus.NewRegistry()
+	f := startFixtureWith(t, Options{Metrics: metrics.New(reg)}, func(c *topology.Config) { c.Databases[0].Transactions = string(topology.TwoPhase) })
 	ctx := t.Context()
 	ids := f.idsOn(3)
 	prepare := func(shard int, id int64, gid string) {
@@ -208,4 +242,7 @@ func TestResolvePrepared(t *testing.T) {
 		t.Fatalf("prepared transactions left: %v %v, want only other_app_gid", left, err)
 	}
 	f.direct(t, 0).Exec(ctx, "ROLLBACK PREPARED 'other_app_gid'")
+	if c, r := counterWith(t, reg, "shardgate_prepared_resolved_total", "action", "commit"), counterWith(t, reg, "shardgate_prepared_resolved_total", "action", "rollback"); c != 1 || r != 2 {
+		t.Errorf("shardgate_prepared_resolved_total: commit %v, rollback %v; want 1, 2", c, r)
+	}
 }
