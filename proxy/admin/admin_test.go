@@ -115,6 +115,8 @@ func TestHandlerOverHTTP(t *testing.T) {
 	m.Error("merge")
 	m.Reload(true)
 	m.Retry("shop")
+	m.MultiShardCommit("shop", metrics.CommitCommitted)
+	m.PreparedResolved("shop", true)
 	m.AddPoolSource(pgPools)
 	m.AddServerSource(func() []metrics.ServerStat {
 		return []metrics.ServerStat{{Database: "shop", Shard: "-80", Backend: "127.0.0.1:15433", Role: "replica", Up: true, LagKnown: true}}

@@ -51,6 +51,7 @@ type DatabaseView struct {
 	BackendUser    string      `json:"backend_user"`
 	BackendDB      string      `json:"backend_database,omitempty"`
 	ReadPolicy     string      `json:"read_policy"`
+	Transactions   string      `json:"transactions"`
 	MaxReplicaLag  string      `json:"max_replica_lag"` // "0s": no limit
 	MaxPerBackend  int         `json:"max_per_backend"`
 	IdleTimeout    string      `json:"idle_timeout"`
@@ -145,6 +146,7 @@ func BuildView(snap *topology.Snapshot, servers func() []ServerView, pools ...fu
 			BackendUser:   d.Backend.User,
 			BackendDB:     d.Backend.Database,
 			ReadPolicy:    string(d.ReadPolicy),
+			Transactions:  string(d.Transactions),
 			MaxReplicaLag: d.MaxReplicaLag.String(),
 			MaxPerBackend: d.MaxPerBackend,
 			IdleTimeout:   d.IdleTimeout.String(),

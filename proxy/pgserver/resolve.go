@@ -138,6 +138,7 @@ func (s *Server) resolveDB(ctx context.Context, db *topology.DB, olderThan time.
 			return 0, fmt.Errorf("shard %s: %w", sh.Name, err)
 		}
 		conns[i] = c
+		s.checkTwoPhase(db, sh, c)
 		if found[i], err = c.column(q); err != nil {
 			broken[i] = true
 			return 0, fmt.Errorf("shard %s: %w", sh.Name, err)
@@ -163,6 +164,19 @@ func (s *Server) resolveDB(ctx context.Context, db *topology.DB, olderThan time.
 		}
 	}
 	return done, errors.Join(errs...)
+}
+
+// checkTwoPhase warns, once per server, when a two_phase database's
+// server cannot prepare transactions: every multi-shard COMMIT would fail.
+func (s *Server) checkTwoPhase(db *topology.DB, sh *topology.Shard, c *backendConn) {
+	if _, seen := s.twoPhaseChecked.LoadOrStore(sh.Primary, true); seen {
+		return
+	}
+	v, err := c.column("SELECT current_setting('max_prepared_transactions')")
+	if err == nil && len(v) == 1 && v[0] == "0" {
+		s.log.Error("transactions: two_phase needs max_prepared_transactions > 0 on every shard primary; every COMMIT of a transaction over several shards will fail",
+			"database", db.Name, "shard", sh.Name, "server", sh.Primary)
+	}
 }
 
 // resolveLoop runs ResolvePrepared now and then until ctx ends.

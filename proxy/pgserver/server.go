@@ -66,6 +66,8 @@ type Server struct {
 	maxClients atomic.Int64
 	nextKey    atomic.Uint32
 	sessions   sync.Map // uint64 cancel key -> *session
+	// twoPhaseChecked: servers whose max_prepared_transactions was checked.
+	twoPhaseChecked sync.Map
 }
 
 // New returns a server reading the topology from store.
