@@ -42,32 +42,17 @@ func (s *session) release(l lease, broken bool) {
 	}
 }
 
-// acquire gets a connection for a target: the transaction's pinned one,
-// or one from the pool of the server the target's role picks. The first
-// statement of a transaction pins its shard and sends the deferred
-// START TRANSACTION.
+// acquire gets a connection for a target: outside a transaction one from
+// the pool of the server the target's role picks; inside, the
+// transaction's connection to the target's shard (see join).
 func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target) (lease, error) {
 	if !s.autocommit && !s.tx.open {
 		s.openTx(nil) // autocommit=0: every statement is in a transaction
 	}
-	if s.tx.open && s.tx.conn != nil {
-		return lease{conn: s.tx.conn, pinned: true}, nil
-	}
 	if s.tx.open {
-		t.Role = router.RolePrimary
+		return s.join(ctx, db, t.Shard)
 	}
-	l, err := s.connect(ctx, db, t)
-	if err != nil || !s.tx.open {
-		return l, err
-	}
-	for _, q := range s.tx.deferred {
-		if _, err := l.conn.Simple(q); err != nil {
-			s.release(l, !isServerError(err))
-			return lease{}, err
-		}
-	}
-	s.tx.lease, s.tx.conn, s.tx.shard, s.tx.db, s.tx.deferred = l, l.conn, t.Shard, db, nil
-	return lease{conn: l.conn, pinned: true}, nil
+	return s.connect(ctx, db, t)
 }
 
 // connect takes a connection to the server a target runs on from its

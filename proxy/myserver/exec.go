@@ -51,7 +51,7 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 		return metrics.RouteLocal, s.sendLastInsertID(alias, w)
 	}
 	req := router.Request{DB: db, SQL: w.sql, Params: w.rparams,
-		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.shard}}
+		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.pinned()}}
 	plan, err := s.route(w, req)
 	var need *router.ColumnsNeededError
 	if errors.As(err, &need) {
@@ -113,34 +113,6 @@ func errorClass(err error) string {
 		return metrics.ClassBackend
 	}
 	return metrics.ClassBackend
-}
-
-// openTx starts a transaction in the session; its START TRANSACTION (or
-// the client's BEGIN text) is sent when a statement picks the shard.
-func (s *session) openTx(begin []string) {
-	if len(begin) == 0 {
-		begin = []string{"START TRANSACTION"}
-	}
-	s.tx = txState{open: true, deferred: append(s.nextTx, begin...)}
-	s.nextTx = nil
-}
-
-// endTx gives the pinned connection back (or discards it, which rolls
-// the transaction back on the server) and forgets the transaction.
-func (s *session) endTx(broken bool) {
-	if s.tx.conn != nil {
-		s.release(s.tx.lease, broken)
-	}
-	s.tx = txState{}
-}
-
-// loseTx handles a transaction whose connection broke: the server rolled
-// it back, so the session keeps it open and failed until the client ends
-// it, rather than let later statements run outside it or a COMMIT
-// report success.
-func (s *session) loseTx() {
-	s.endTx(true)
-	s.tx = txState{open: true, lost: true}
 }
 
 // single runs a statement on one target, streaming its result through.

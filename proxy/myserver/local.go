@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
 	"github.com/shardgate/shardgate/router"
@@ -38,7 +37,7 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 		s.openTx([]string{w.sql})
 		return s.sendOK(0, 0, w.more)
 	case router.KindCommit, router.KindRollback:
-		return s.finishTx(ctx, w)
+		return s.finishTx(ctx, w, st.Kind == router.KindCommit)
 	case router.KindSavepoint:
 		return s.inTx(ctx, db, w)
 	case router.KindSet:
@@ -50,25 +49,6 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 		return s.sendOK(0, 0, w.more)
 	}
 	return s.sendOK(0, 0, w.more)
-}
-
-// commitNow commits the open transaction on its shard, if it touched one.
-func (s *session) commitNow() error {
-	if s.tx.lost {
-		s.tx = txState{}
-		return errLostTx
-	}
-	if s.tx.conn == nil {
-		s.tx = txState{}
-		return nil
-	}
-	db, shard, wrote := s.tx.db, s.tx.shard, s.tx.wrote
-	_, err := s.tx.conn.Simple("COMMIT")
-	s.endTx(err != nil && !isServerError(err))
-	if err == nil && wrote {
-		s.recent.Wrote(db, shard, time.Now())
-	}
-	return err
 }
 
 // errLostTx: the transaction's connection to its server broke, so the
@@ -92,41 +72,10 @@ func (s *session) lostTx(kind router.Kind, w *work) error {
 		Message: "shardgate: the transaction was rolled back when its connection to the server was lost; end it with ROLLBACK"}
 }
 
-// finishTx ends the transaction with the client's COMMIT or ROLLBACK: on
-// its shard if it touched one, else locally.
-func (s *session) finishTx(ctx context.Context, w *work) error {
-	if s.tx.conn == nil {
-		s.tx = txState{}
-		return s.sendOK(0, 0, w.more)
-	}
-	l, db, shard, wrote := s.tx.lease, s.tx.db, s.tx.shard, s.tx.wrote
-	s.tx = txState{} // the client's OK must say the transaction ended
-	_, err := s.relay(ctx, l.conn, w, router.Target{})
-	s.release(l, !isClean(err) || s.killed.Load())
-	if err == nil && wrote {
-		s.recent.Wrote(db, shard, time.Now()) // replicas replay from the commit on
-	}
-	return err
-}
-
 // isClean reports whether a statement's error left its connection usable
 // (none, or the server's own error).
 func isClean(err error) bool {
 	return err == nil || err == errRelayed || isServerError(err)
-}
-
-// inTx runs a SAVEPOINT, RELEASE SAVEPOINT or ROLLBACK TO: on the
-// transaction's shard, or deferred until the transaction picks one.
-func (s *session) inTx(ctx context.Context, db *topology.DB, w *work) error {
-	switch {
-	case s.tx.conn != nil:
-		return s.single(ctx, db, router.Target{Shard: s.tx.shard, Role: router.RolePrimary}, w)
-	case s.tx.open:
-		s.tx.deferred = append(s.tx.deferred, w.sql)
-		return s.sendOK(0, 0, w.more)
-	}
-	// Outside a transaction: let a server answer (an error for ROLLBACK TO).
-	return s.single(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}, w)
 }
 
 // set runs a SET. autocommit and SET TRANSACTION are the session's own;
@@ -143,8 +92,8 @@ func (s *session) set(ctx context.Context, db *topology.DB, st *router.Statement
 		return s.setAutocommit(w)
 	case "transaction":
 		switch {
-		case s.tx.conn != nil:
-			return s.single(ctx, db, router.Target{Shard: s.tx.shard, Role: router.RolePrimary}, w)
+		case len(s.tx.parts) > 0:
+			return s.single(ctx, db, router.Target{Shard: s.tx.pinned(), Role: router.RolePrimary}, w)
 		case s.tx.open:
 			s.tx.deferred = append(s.tx.deferred, w.sql)
 		default:
@@ -152,8 +101,10 @@ func (s *session) set(ctx context.Context, db *topology.DB, st *router.Statement
 		}
 		return s.sendOK(0, 0, w.more)
 	}
-	l := lease{conn: s.tx.conn, pinned: true}
-	if l.conn == nil {
+	var l lease
+	if len(s.tx.parts) > 0 {
+		l = lease{conn: s.tx.parts[0].lease.conn, pinned: true}
+	} else {
 		var err error
 		if l, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}); err != nil {
 			return err
@@ -166,6 +117,15 @@ func (s *session) set(ctx context.Context, db *topology.DB, st *router.Statement
 		l.conn.owner, l.conn.version = s, s.stateVersion
 	}
 	s.release(l, !isClean(err) || s.killed.Load())
+	if err == nil && len(s.tx.parts) > 1 {
+		// The transaction's other shards follow, so all of it sees the setting.
+		if err = s.onEveryPart(w.sql, 1); err == nil {
+			for _, p := range s.tx.parts[1:] {
+				p.lease.conn.sets = slices.Clone(s.sets)
+				p.lease.conn.owner, p.lease.conn.version = s, s.stateVersion
+			}
+		}
+	}
 	return err
 }
 

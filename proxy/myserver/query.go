@@ -50,8 +50,8 @@ func (s *session) fieldList(ctx context.Context, p []byte) error {
 	if _, listed := db.Table(string(table)); listed {
 		t.Shard = db.Shards[0]
 	}
-	if s.tx.conn != nil {
-		t.Shard = s.tx.shard
+	if sh := s.tx.pinned(); sh != nil {
+		t.Shard = sh
 	}
 	l, err := s.acquire(ctx, db, t)
 	if err != nil {

@@ -38,11 +38,18 @@ func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.P
 	n := len(plan.Targets)
 	leases := make([]lease, n)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i, t := range plan.Targets {
-		wg.Go(func() { leases[i], errs[i] = s.acquire(ctx, db, t) })
+	if s.tx.open || !s.autocommit {
+		// The transaction's connections: joining one changes s.tx.
+		for i, t := range plan.Targets {
+			leases[i], errs[i] = s.acquire(ctx, db, t)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for i, t := range plan.Targets {
+			wg.Go(func() { leases[i], errs[i] = s.acquire(ctx, db, t) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	broken := make([]bool, n)
 	defer func() {
 		for i, l := range leases {

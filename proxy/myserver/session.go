@@ -77,20 +77,6 @@ type session struct {
 	killed  atomic.Bool
 }
 
-// txState is the client's transaction as the proxy sees it. BEGIN is
-// deferred until the first statement picks the shard.
-type txState struct {
-	open     bool
-	deferred []string // START TRANSACTION, SAVEPOINT... sent when a shard is picked
-	shard    *topology.Shard
-	conn     *backendConn
-	addr     string
-	db       *topology.DB
-	lease    lease // conn's own lease, given back when the transaction ends
-	wrote    bool  // a write ran in it: its COMMIT restarts read_your_writes
-	lost     bool  // its connection broke: the server rolled it back
-}
-
 // run is the session's life: handshake, authentication, the command loop.
 func (s *session) run(ctx context.Context, nc net.Conn) error {
 	c, err := s.srv.acceptor.Accept(nc)
@@ -243,7 +229,7 @@ func (s *session) useDatabase(name string) error {
 	if _, ok := s.srv.store.Current().Database(topology.MySQL, name); !ok {
 		return &mysqlwire.Error{Code: 1049, State: "42000", Message: fmt.Sprintf("Unknown database '%s'", name)}
 	}
-	if s.tx.conn != nil && name != s.dbName {
+	if len(s.tx.parts) > 0 && name != s.dbName {
 		return &mysqlwire.Error{Code: 1235, State: "42000", Message: "shardgate: USE of another database inside a transaction is not supported"}
 	}
 	s.dbName = name

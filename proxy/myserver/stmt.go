@@ -36,11 +36,11 @@ func (s *session) stmtPrepare(ctx context.Context, sql string) error {
 	if err != nil {
 		return err
 	}
-	l := lease{conn: s.tx.conn, pinned: true}
-	if l.conn == nil {
-		if l, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}); err != nil {
-			return err
-		}
+	var l lease
+	if len(s.tx.parts) > 0 {
+		l = lease{conn: s.tx.parts[0].lease.conn, pinned: true}
+	} else if l, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}); err != nil {
+		return err
 	}
 	err = s.prepareOn(l.conn, sql)
 	s.release(l, !isClean(err))
