@@ -1,8 +1,6 @@
 package pgserver
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/pgwire"
+	"github.com/shardgate/shardgate/proxy/twophase"
 	"github.com/shardgate/shardgate/topology"
 )
 
@@ -66,10 +65,10 @@ func (s *session) commitInTurn() (outcome string, err error) {
 // COMMIT PREPARED is the commit point. So a prepared transaction left
 // behind by a proxy that died is resolved without a log: while
 // participant 0 is still prepared nothing committed (roll back all);
-// once it is gone, it committed (commit the rest). See resolve.go.
+// once it is gone, it committed (commit the rest). See package twophase.
 func (s *session) commitTwoPhase() (outcome string, err error) {
 	parts := s.tx.parts
-	gid := newGID()
+	gid := twophase.Names(s.tx.db.Name)
 	start := time.Now()
 	for i := range parts {
 		p := &parts[i]
@@ -182,16 +181,4 @@ func shardList(parts []txPart) string {
 		return "(none)"
 	}
 	return strings.Join(names, ", ")
-}
-
-// gidPrefix starts the name of every transaction shardgate prepares.
-const gidPrefix = "shardgate_"
-
-// newGID returns the prepared-transaction names of one transaction's n
-// participants: shardgate_<random>_<i>, unique across proxies.
-func newGID() func(i int) string {
-	var b [8]byte
-	rand.Read(b[:])
-	id := gidPrefix + hex.EncodeToString(b[:])
-	return func(i int) string { return fmt.Sprintf("%s_%d", id, i) }
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shardgate/shardgate/proxy/metrics"
+	"github.com/shardgate/shardgate/proxy/twophase"
 	"github.com/shardgate/shardgate/topology"
 )
 
@@ -220,10 +221,12 @@ func TestResolvePrepared(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	prepare(0, ids[0][0], "shardgate_00000000000000aa_0") // not committed anywhere
-	prepare(1, ids[1][0], "shardgate_00000000000000aa_1")
-	prepare(1, ids[1][1], "shardgate_00000000000000bb_1") // committed at participant 0
-	prepare(0, ids[0][1], "other_app_gid")                // not shardgate's: left alone
+	ours := twophase.DBPrefix("shop")
+	prepare(0, ids[0][0], ours+"00000000000000aa_0") // not committed anywhere
+	prepare(1, ids[1][0], ours+"00000000000000aa_1")
+	prepare(1, ids[1][1], ours+"00000000000000bb_1")                         // committed at participant 0
+	prepare(0, ids[0][1], "other_app_gid")                                   // not shardgate's: left alone
+	prepare(1, ids[1][2], twophase.DBPrefix("another")+"00000000000000cc_1") // another database's: left alone
 
 	// Too young to be a dead proxy's: untouched.
 	if n, err := f.srv.ResolvePrepared(ctx, 3600e9); n != 0 || err != nil {
@@ -237,11 +240,14 @@ func TestResolvePrepared(t *testing.T) {
 		t.Fatalf("after resolving the shards hold %v, want [] and [%d]", got, ids[1][1])
 	}
 	var left []string
-	rows, _ := f.direct(t, 0).Query(ctx, "SELECT gid FROM pg_prepared_xacts")
+	rows, _ := f.direct(t, 0).Query(ctx, "SELECT gid FROM pg_prepared_xacts ORDER BY gid")
 	if left, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || !slices.Equal(left, []string{"other_app_gid"}) {
-		t.Fatalf("prepared transactions left: %v %v, want only other_app_gid", left, err)
+		t.Fatalf("prepared transactions left on shard 0: %v %v, want only other_app_gid", left, err)
 	}
 	f.direct(t, 0).Exec(ctx, "ROLLBACK PREPARED 'other_app_gid'")
+	if _, err := f.direct(t, 1).Exec(ctx, "ROLLBACK PREPARED '"+twophase.DBPrefix("another")+"00000000000000cc_1'"); err != nil {
+		t.Fatalf("another database's prepared transaction was touched: %v", err)
+	}
 	if c, r := counterWith(t, reg, "shardgate_prepared_resolved_total", "action", "commit"), counterWith(t, reg, "shardgate_prepared_resolved_total", "action", "rollback"); c != 1 || r != 2 {
 		t.Errorf("shardgate_prepared_resolved_total: commit %v, rollback %v; want 1, 2", c, r)
 	}
