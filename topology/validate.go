@@ -202,8 +202,6 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 		d.Transactions = DefaultTxMode
 	} else if !slices.Contains(txModes, d.Transactions) {
 		p.at(path+".transactions", "unknown transactions mode %q (want single_shard, multi_shard or two_phase)", c.Transactions)
-	} else if d.Transactions == TwoPhase && d.Protocol == MySQL {
-		p.at(path+".transactions", "transactions: two_phase is supported for postgres databases only (for mysql use multi_shard or single_shard)")
 	}
 	if d.MaxPerBackend == 0 {
 		d.MaxPerBackend = DefaultMaxPerBackend

@@ -45,6 +45,11 @@ type Options struct {
 	// DrainTimeout is how long Serve lets open transactions and running
 	// statements finish after its context ends (0: 30s).
 	DrainTimeout time.Duration
+	// ResolveEvery is how often Serve looks for XA transactions a
+	// two-phase commit left prepared (0: 30s); ResolveAfter is how long
+	// one must have been seen prepared before it is finished for its dead
+	// proxy (0: 2m).
+	ResolveEvery, ResolveAfter time.Duration
 }
 
 // Server serves the MySQL protocol for the topology's mysql databases.
@@ -62,6 +67,7 @@ type Server struct {
 
 	clients    atomic.Int64
 	maxClients atomic.Int64
+	prepared   preparedSeen // XA transactions seen prepared, for the resolver
 }
 
 // New returns a server reading the topology from store. The TLS
@@ -89,6 +95,12 @@ func New(store *topology.Store, opts Options) (*Server, error) {
 	}
 	if s.opts.DrainTimeout <= 0 {
 		s.opts.DrainTimeout = 30 * time.Second
+	}
+	if s.opts.ResolveEvery <= 0 {
+		s.opts.ResolveEvery = 30 * time.Second
+	}
+	if s.opts.ResolveAfter <= 0 {
+		s.opts.ResolveAfter = 2 * time.Minute
 	}
 	var tlsConf *tls.Config
 	if cert := store.Current().TLS; cert != nil {
@@ -129,6 +141,10 @@ func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 // finish for up to DrainTimeout, closes what remains and the backend
 // pools.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	resolveCtx, stopResolving := context.WithCancel(context.Background())
+	resolved := make(chan struct{})
+	go func() { defer close(resolved); s.resolveLoop(resolveCtx) }()
+	defer func() { stopResolving(); <-resolved }()
 	forced, err := s.conns.Serve(ctx, ln, s.opts.DrainTimeout, s.serveConn)
 	if forced > 0 {
 		s.log.Warn("mysql sessions still busy at the end of the drain were closed", "sessions", forced)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
+	"github.com/shardgate/shardgate/proxy/twophase"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/topology"
 )
@@ -27,13 +28,20 @@ type txState struct {
 	db       *topology.DB
 	wrote    bool // a write ran in it: its COMMIT restarts read_your_writes
 	lost     bool // a connection broke: the servers rolled it back
+	// Under transactions: two_phase every participant runs an XA
+	// transaction named gid(i), started in place of deferred[beginAt].
+	xa      bool
+	gid     func(i int) string
+	beginAt int
 }
 
 // txPart is one shard's connection in a transaction.
 type txPart struct {
-	shard  *topology.Shard
-	lease  lease
-	broken bool // its state is unknown: discard, never reuse
+	shard    *topology.Shard
+	lease    lease
+	broken   bool // its state is unknown: discard, never reuse
+	ended    bool // XA END was run
+	prepared bool // XA PREPARE succeeded
 }
 
 // pinned is the shard the transaction touched first (nil: none yet).
@@ -59,7 +67,7 @@ func (s *session) openTx(begin []string) {
 	if len(begin) == 0 {
 		begin = []string{"START TRANSACTION"}
 	}
-	s.tx = txState{open: true, deferred: append(s.nextTx, begin...)}
+	s.tx = txState{open: true, deferred: append(s.nextTx, begin...), beginAt: len(s.nextTx)}
 	s.nextTx = nil
 }
 
@@ -74,7 +82,13 @@ func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard)
 	if err != nil {
 		return lease{}, err
 	}
-	for _, q := range s.tx.deferred {
+	if len(s.tx.parts) == 0 && db.Transactions == topology.TwoPhase {
+		s.tx.xa, s.tx.gid = true, twophase.Names(db.Name)
+	}
+	for i, q := range s.tx.deferred {
+		if s.tx.xa && i == s.tx.beginAt {
+			q = "XA START " + quoteString(s.tx.gid(len(s.tx.parts)))
+		}
 		if _, err := l.conn.Simple(q); err != nil {
 			s.release(l, !isServerError(err))
 			return lease{}, err
@@ -89,7 +103,9 @@ func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard)
 // transaction back on the server) and forgets the transaction.
 func (s *session) endTx(broken bool) {
 	for _, p := range s.tx.parts {
-		s.release(p.lease, broken || p.broken)
+		// A part left prepared (for the resolver) is not this
+		// connection's to keep.
+		s.release(p.lease, broken || p.broken || p.prepared)
 	}
 	s.tx = txState{}
 }
@@ -118,11 +134,11 @@ func (s *session) commitNow() error {
 // finishTx ends the transaction with the client's COMMIT or ROLLBACK: on
 // its shards if it touched any, else locally.
 func (s *session) finishTx(ctx context.Context, w *work, commit bool) error {
-	switch len(s.tx.parts) {
-	case 0:
+	switch {
+	case len(s.tx.parts) == 0:
 		s.tx = txState{}
 		return s.sendOK(0, 0, w.more)
-	case 1:
+	case len(s.tx.parts) == 1 && !s.tx.xa:
 		// One shard: its server's own answer goes to the client.
 		db, p, wrote := s.tx.db, s.tx.parts[0], s.tx.wrote
 		s.tx = txState{} // the client's OK must say the transaction ended
@@ -162,6 +178,9 @@ func (s *session) ended(committed bool) {
 // at the first leaves nothing committed; a failure at a later one leaves
 // the earlier ones committed, which the error says.
 func (s *session) commitParts() error {
+	if s.tx.xa {
+		return s.commitXA()
+	}
 	parts := s.tx.parts
 	for i := range parts {
 		p := &parts[i]
@@ -194,16 +213,21 @@ func (s *session) commitParts() error {
 	return nil
 }
 
-// rollbackFrom rolls back the participants from the i'th on.
+// rollbackFrom rolls back the participants from the i'th on (that are
+// not prepared). A participant that fails to is discarded: closing its
+// connection rolls it back.
 func (s *session) rollbackFrom(i int) {
 	for j := i; j < len(s.tx.parts); j++ {
 		p := &s.tx.parts[j]
-		if p.broken {
+		if p.broken || p.prepared {
 			continue
 		}
-		if _, err := p.lease.conn.Simple("ROLLBACK"); err != nil {
-			p.broken = true
+		if !s.tx.xa {
+			_, err := p.lease.conn.Simple("ROLLBACK")
+			p.broken = err != nil
+			continue
 		}
+		p.broken = s.xaEnd(j) != nil || s.xa(j, "XA ROLLBACK") != nil
 	}
 }
 
