@@ -17,8 +17,9 @@ import (
 // Describe needs a server, each as one Parse/Bind/Execute/Sync exchange
 // on whichever pooled connection the route picks (statements are
 // prepared there once per connection). Parse, Bind and Close are answered
-// locally. One consequence: outside an explicit transaction every Execute
-// of a pipeline commits on its own, as if each were followed by Sync.
+// locally. A pipeline of several Executes outside a transaction runs in
+// an implicit transaction up to its Sync, as in PostgreSQL (see
+// beginImplicit).
 
 type preparedStmt struct {
 	sql  string
@@ -52,7 +53,7 @@ func (s *session) extended(ctx context.Context, typ byte, body []byte) error {
 		if err := s.flushDescribes(ctx); err != nil {
 			return err
 		}
-		return s.ready()
+		return s.syncPoint()
 	case 'H':
 		if err := s.flushDescribes(ctx); err != nil {
 			return err
@@ -128,6 +129,13 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 		p.describe = false
 		if m.Portal == "" {
 			delete(s.ext.portals, "") // the unnamed portal lasts one Execute here
+		}
+		if !s.tx.open && !s.implicitOff {
+			if next, ok := s.r.NextType(); ok && next != 'S' {
+				// More of the pipeline follows before Sync: as in
+				// PostgreSQL it runs as one transaction.
+				s.beginImplicit()
+			}
 		}
 		return s.execute(ctx, w)
 	case *pgproto3.Close:

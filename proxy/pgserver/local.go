@@ -18,6 +18,15 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 	st := plan.Statement
 	switch st.Kind {
 	case router.KindBegin:
+		if s.tx.implicit {
+			// BEGIN in a pipeline makes its implicit transaction the
+			// client's own, as in PostgreSQL.
+			s.tx.implicit = false
+			if len(s.tx.parts) == 0 {
+				s.tx.deferred[0] = sql
+			}
+			return s.complete("BEGIN")
+		}
 		if s.tx.open {
 			s.w.Send(&pgproto3.NoticeResponse{Severity: "WARNING", Code: "25001", Message: "there is already a transaction in progress"})
 		} else {

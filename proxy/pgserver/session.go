@@ -48,6 +48,10 @@ type session struct {
 	clientKey uint64              // client_hash read policy
 	recent    health.RecentWrites // read_your_writes
 	forwarded int                 // messages of the current statement sent to the client
+	// implicitOff: this pipeline (or Query) turned out to span shards
+	// where a transaction may not, so its statements run each on its own
+	// until Sync.
+	implicitOff bool
 	one       [1]string           // the statement of a one-statement query, without allocating
 }
 
@@ -168,6 +172,11 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 		s.w.Send(&pgproto3.EmptyQueryResponse{})
 		return s.ready()
 	}
+	if len(stmts) > 1 && !s.tx.open {
+		// As in PostgreSQL, the statements of one Query run as one
+		// transaction unless the client opened its own.
+		s.beginImplicit()
+	}
 	for _, sql := range stmts {
 		if err := s.statement(ctx, sql); err != nil {
 			var ce *clientError
@@ -183,6 +192,19 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 			break
 		}
 	}
+	return s.syncPoint()
+}
+
+// syncPoint ends a Query or an extended-protocol Sync: the implicit
+// transaction commits (or rolls back after an error), then
+// ReadyForQuery.
+func (s *session) syncPoint() error {
+	if s.tx.implicit {
+		if err := s.endImplicit(); err != nil {
+			s.sendError(classify(err))
+		}
+	}
+	s.implicitOff = false
 	return s.ready()
 }
 
@@ -256,6 +278,17 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 			req.TableColumns = func(string) []string { return cols }
 			plan, err = s.route(w, req)
 		}
+	}
+	if s.tx.implicit && errors.Is(err, router.ErrCrossShard) {
+		// The pipeline spans shards but a transaction may not: what ran
+		// so far commits, and its statements run each on its own until
+		// Sync, as they did before implicit transactions.
+		if err := s.endImplicit(); err != nil {
+			return metrics.RouteError, err
+		}
+		s.implicitOff = true
+		req.Session = router.Session{}
+		plan, err = s.route(w, req)
 	}
 	if err == nil && plan.Statement.Kind == router.KindDDL {
 		s.srv.columns.Forget(db.Name) // a table's columns may change

@@ -3,6 +3,7 @@ package pgserver
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"time"
 
@@ -21,6 +22,10 @@ import (
 type txState struct {
 	open   bool
 	failed bool
+	// implicit: the transaction PostgreSQL runs a pipeline (or a
+	// multi-statement Query) in when the client opened none; it ends at
+	// Sync (the end of the Query) instead of at COMMIT.
+	implicit bool
 	// deferred are BEGIN, SET LOCAL and savepoint statements, replayed on
 	// every participant when it joins, so a shard joining late is in the
 	// same transaction state as the others.
@@ -123,9 +128,9 @@ func (s *session) endTx(broken bool) {
 // ROLLBACK, and no later statement (nor a retry) runs outside the
 // transaction the client believes it is in.
 func (s *session) abortTx() {
-	saved := s.tx.savedSettings
+	saved, implicit := s.tx.savedSettings, s.tx.implicit
 	s.endTx(true)
-	s.tx = txState{open: true, failed: true, savedSettings: saved}
+	s.tx = txState{open: true, failed: true, implicit: implicit, savedSettings: saved}
 }
 
 // finishTx ends the transaction: on its shards if it touched any, else
@@ -171,6 +176,43 @@ func (s *session) finishTx(sql string, commit bool) error {
 		return s.complete("COMMIT")
 	}
 	return s.complete("ROLLBACK")
+}
+
+// beginImplicit opens the implicit transaction of a pipeline or a
+// multi-statement Query.
+func (s *session) beginImplicit() {
+	s.tx = txState{open: true, implicit: true, deferred: []string{"BEGIN"}, savedSettings: maps.Clone(s.settings)}
+}
+
+// endImplicit ends the implicit transaction: commits it (unless it
+// failed) or rolls it back. The client hears nothing unless the commit
+// fails.
+func (s *session) endImplicit() error {
+	commit := !s.tx.failed
+	var err error
+	switch {
+	case !commit:
+		s.rollbackFrom(0)
+	case len(s.tx.parts) == 1:
+		// One shard: a plain COMMIT (commitAll would count it as multi-shard).
+		p := &s.tx.parts[0]
+		var tag string
+		tag, err = p.conn.command("COMMIT")
+		var pe *pgwire.PgError
+		if err != nil && !errors.As(err, &pe) || !p.conn.idle() {
+			p.lost = true
+		}
+		if err == nil && tag != "COMMIT" {
+			err = errRolledBack
+		}
+		if err != nil {
+			err = commitFailed(err, p.conn.addr)
+		}
+	default:
+		err = s.commitAll()
+	}
+	s.ended(commit && err == nil)
+	return err
 }
 
 // ended forgets a transaction whose participants committed or rolled

@@ -88,6 +88,20 @@ func NewReader(r io.Reader, max int) *Reader {
 	return &Reader{br: br, src: r, max: max}
 }
 
+// NextType returns the type of the next message when some of it has
+// already arrived (the peer sent it with the last one), without reading
+// it; ok is false when nothing is buffered.
+func (r *Reader) NextType() (typ byte, ok bool) {
+	if r.br == nil || r.br.Buffered() == 0 {
+		return 0, false
+	}
+	b, err := r.br.Peek(1)
+	if err != nil {
+		return 0, false
+	}
+	return b[0], true
+}
+
 // SetPhase chooses the message types ReadRaw accepts.
 func (r *Reader) SetPhase(p Phase) { r.phase = p }
 
