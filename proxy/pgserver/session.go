@@ -52,7 +52,7 @@ type session struct {
 	// where a transaction may not, so its statements run each on its own
 	// until Sync.
 	implicitOff bool
-	one       [1]string           // the statement of a one-statement query, without allocating
+	one         [1]string // the statement of a one-statement query, without allocating
 }
 
 func newSession(s *Server, nc net.Conn, dc *drain.Conn) *session {
