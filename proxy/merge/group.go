@@ -139,16 +139,16 @@ func (g *groupStage) fold(st *aggState, a *aggSpec, r Row) error {
 		if v == nil {
 			return nil
 		}
-		if err := parseKey(a.t, v, &g.scr); err != nil {
+		if err := parseKey(a.t, a.coll, v, &g.scr); err != nil {
 			return fmt.Errorf("%w (column %d)", err, a.col)
 		}
 		switch {
 		case st.best == nil:
 			st.best = new(keyVal)
-			*st.best = g.scr
+			st.best.keep(&g.scr)
 		case a.fn == router.AggMin && cmpKey(a.t, &g.scr, st.best) < 0,
 			a.fn == router.AggMax && cmpKey(a.t, &g.scr, st.best) > 0:
-			*st.best = g.scr
+			st.best.keep(&g.scr)
 		}
 		return nil
 	case router.AggAvg:

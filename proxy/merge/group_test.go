@@ -64,6 +64,8 @@ func TestAggregates(t *testing.T) {
 			shards: [][]string{{"10|9.5|10"}, {"-2.5|10|9"}, {"~|~|~"}}, want: []string{"-2.5|10|9"}},
 		{name: "max of floats is NaN", spec: aggs(agg(0, router.AggMin), agg(1, router.AggMax)), types: "ff",
 			shards: [][]string{{"1|NaN"}, {"NaN|1"}, {"-Infinity|2"}}, want: []string{"-Infinity|NaN"}},
+		{name: "min and max of folded text keep their own keys", spec: aggs(agg(0, router.AggMin), agg(1, router.AggMax)), types: "cc",
+			shards: [][]string{{"b|b"}, {"a|c"}, {"c|a"}, {"B|C"}}, want: []string{"a|c"}},
 		{name: "min of only NULLs", spec: aggs(agg(0, router.AggMin)), types: "i",
 			shards: [][]string{{"~"}, {"~"}}, want: []string{"~"}},
 		{name: "no sources: one row, count 0", spec: aggs(agg(0, router.AggCount), agg(1, router.AggSum), agg(2, router.AggMax), avg(3, 4)), types: "iidii",

@@ -102,9 +102,9 @@ func equalRows(t *testing.T, got, want []string) {
 }
 
 // typesOf builds a type list from one letter per column: b Bytes, i Int,
-// u Uint, d Decimal, f Float, g Float32, t Bool.
+// u Uint, d Decimal, f Float, g Float32, t Bool, c TextCI, l TextLocale.
 func typesOf(s string) []Type {
-	m := map[rune]Type{'b': Bytes, 'i': Int, 'u': Uint, 'd': Decimal, 'f': Float, 'g': Float32, 't': Bool}
+	m := map[rune]Type{'b': Bytes, 'i': Int, 'u': Uint, 'd': Decimal, 'f': Float, 'g': Float32, 't': Bool, 'c': TextCI, 'l': TextLocale}
 	out := make([]Type, 0, len(s))
 	for _, c := range s {
 		out = append(out, m[c])

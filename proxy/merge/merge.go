@@ -47,6 +47,8 @@ type Options struct {
 	// the default div_precision_increment, so AVG of integers prints
 	// 2.5000.
 	AvgScale int
+	// Collation orders TextLocale columns; nil orders them bytewise.
+	Collation Collation
 	// FormatFloat prints SUM and AVG results of Float and Float32
 	// columns; nil is PostgresFloat.
 	FormatFloat FormatFloat
@@ -104,7 +106,7 @@ func New(spec *router.Merge, types []Type, sources []Source, opt Options) (*Merg
 	if spec == nil {
 		spec = &router.Merge{Limit: -1}
 	}
-	p, err := compile(spec, types)
+	p, err := compile(spec, types, opt.Collation)
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +167,7 @@ type plan struct {
 type sortKey struct {
 	col        int
 	t          Type
+	coll       Collation // TextLocale
 	desc       bool
 	nullsFirst bool
 }
@@ -173,12 +176,13 @@ type aggSpec struct {
 	col      int
 	fn       router.Aggregate
 	t        Type
-	countCol int // AVG
+	coll     Collation // TextLocale
+	countCol int       // AVG
 }
 
 // compile checks spec against the row width and resolves negative column
 // indexes (counted from the end, as the router writes them for SELECT *).
-func compile(spec *router.Merge, types []Type) (*plan, error) {
+func compile(spec *router.Merge, types []Type, coll Collation) (*plan, error) {
 	w := len(types)
 	p := &plan{width: w, types: types}
 	for i, t := range types {
@@ -207,7 +211,7 @@ func compile(spec *router.Merge, types []Type) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.order = append(p.order, sortKey{col: c, t: types[c], desc: k.Desc, nullsFirst: k.NullsFirst})
+		p.order = append(p.order, sortKey{col: c, t: types[c], coll: coll, desc: k.Desc, nullsFirst: k.NullsFirst})
 	}
 	for _, g := range spec.GroupBy {
 		c, err := col(g, "GROUP BY")
@@ -221,7 +225,7 @@ func compile(spec *router.Merge, types []Type) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := aggSpec{col: c, fn: a.Func, t: types[c], countCol: -1}
+		s := aggSpec{col: c, fn: a.Func, t: types[c], coll: coll, countCol: -1}
 		switch a.Func {
 		case router.AggMin, router.AggMax:
 		case router.AggCount, router.AggSum, router.AggAvg:

@@ -395,7 +395,7 @@ func TestOrderedMergeMatchesSort(t *testing.T) {
 			{Column: 0, Desc: r.Intn(2) == 0, NullsFirst: r.Intn(2) == 0},
 			{Column: 1, Desc: r.Intn(2) == 0, NullsFirst: r.Intn(2) == 0},
 		}
-		p, err := compile(&router.Merge{Limit: -1, OrderBy: order}, typesOf("idi"))
+		p, err := compile(&router.Merge{Limit: -1, OrderBy: order}, typesOf("idi"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -148,7 +148,7 @@ func (h *heapMerge) advance(i int) error {
 // parseKeys parses the sort key columns of r into keys.
 func parseKeys(order []sortKey, r Row, keys []keyVal) error {
 	for i, k := range order {
-		if err := parseKey(k.t, r[k.col], &keys[i]); err != nil {
+		if err := parseKey(k.t, k.coll, r[k.col], &keys[i]); err != nil {
 			return fmt.Errorf("%w (column %d)", err, k.col)
 		}
 	}

@@ -50,7 +50,21 @@ const (
 	// signed length, so "-838:59:59" < "-01:00:00" < "99:00:00" <
 	// "100:00:00" (byte order gets all three wrong).
 	Time
+	// TextLocale is text under a linguistic collation (PostgreSQL's libc
+	// or ICU locales, "en_US.UTF-8"): ordered by the sort key
+	// Options.Collation gives, ties broken bytewise as PostgreSQL's
+	// deterministic collations do; grouped and made DISTINCT bytewise
+	// (equal only when identical). Without a Collation it is Bytes. Where
+	// a shard's order still disagrees, the merge reports ErrUnsorted.
+	TextLocale
 )
+
+// Collation gives the sort keys of a linguistic collation: Key appends
+// v's key to dst; keys compare bytewise. A Collation is used by one
+// merge at a time.
+type Collation interface {
+	Key(dst, v []byte) []byte
+}
 
 func (t Type) String() string {
 	switch t {
@@ -72,11 +86,13 @@ func (t Type) String() string {
 		return "text_ci"
 	case Time:
 		return "time"
+	case TextLocale:
+		return "text_locale"
 	}
 	return "type(" + strconv.Itoa(int(t)) + ")"
 }
 
-func (t Type) valid() bool { return t <= Time }
+func (t Type) valid() bool { return t <= TextLocale }
 
 // numeric reports whether values of t can be added (COUNT, SUM, AVG).
 func (t Type) numeric() bool {
@@ -99,11 +115,20 @@ type keyVal struct {
 	f    float64 // Float, Float32
 	raw  []byte  // the text; compared directly for Bytes and big integers
 	dec  decView // Decimal
-	fold []byte  // TextCI: the folded key
+	fold []byte  // TextCI: the folded key; TextLocale: the sort key
 }
 
-// parseKey parses v as t into k. A nil v is NULL.
-func parseKey(t Type, v []byte, k *keyVal) error {
+// keep makes k's own copy of what it borrows from a scratch key (the
+// folded or sort key), so that k outlives the scratch's next parse.
+func (k *keyVal) keep(from *keyVal) {
+	own := k.fold
+	*k = *from
+	k.fold = append(own[:0], from.fold...)
+}
+
+// parseKey parses v as t into k (with coll for TextLocale). A nil v is
+// NULL.
+func parseKey(t Type, coll Collation, v []byte, k *keyVal) error {
 	// Only the fields t uses are set: clearing the whole struct per row
 	// is measurable in the k-way merge.
 	k.raw, k.null, k.fast = v, v == nil, false
@@ -115,6 +140,12 @@ func parseKey(t Type, v []byte, k *keyVal) error {
 		return nil
 	case TextCI:
 		k.fold = foldCI(k.fold[:0], v)
+	case TextLocale:
+		if coll != nil {
+			k.fold = coll.Key(k.fold[:0], v)
+		} else {
+			k.fold = append(k.fold[:0], v...)
+		}
 	case Time:
 		n, ok := parseTime(v)
 		if !ok {
@@ -177,6 +208,10 @@ func cmpKey(t Type, a, b *keyVal) int {
 		return cmpOrdered(a.n, b.n)
 	case TextCI:
 		return bytes.Compare(a.fold, b.fold)
+	case TextLocale:
+		if c := bytes.Compare(a.fold, b.fold); c != 0 {
+			return c
+		}
 	}
 	return bytes.Compare(a.raw, b.raw)
 }
@@ -188,10 +223,10 @@ func cmpKey(t Type, a, b *keyVal) int {
 // ErrBadValue.
 func Compare(t Type, a, b []byte) (int, error) {
 	var ka, kb keyVal
-	if err := parseKey(t, a, &ka); err != nil {
+	if err := parseKey(t, nil, a, &ka); err != nil {
 		return 0, err
 	}
-	if err := parseKey(t, b, &kb); err != nil {
+	if err := parseKey(t, nil, b, &kb); err != nil {
 		return 0, err
 	}
 	switch {

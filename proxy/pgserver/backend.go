@@ -34,6 +34,9 @@ type backendConn struct {
 	// of the last statement run with query.
 	lastTag    string
 	lastStatus byte
+	// textOrder is the collation tag of its database's text ("":
+	// bytewise), for merges (see collation.go).
+	textOrder string
 }
 
 // maxBackendMessage bounds one message from a server (a huge DataRow).

@@ -17,6 +17,7 @@ import (
 type backends struct {
 	dialTimeout time.Duration
 	set         *pool.Set[*backendConn]
+	textOrders  textOrders
 }
 
 func newBackends() *backends {
@@ -36,7 +37,11 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 			if err != nil {
 				return nil, err
 			}
-			return loginBackend(ctx, nc, addr, cred)
+			c, err := loginBackend(ctx, nc, addr, cred)
+			if err == nil {
+				c.textOrder = b.textOrders.of(c, cred.Database)
+			}
+			return c, err
 		}
 		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout)
 	})

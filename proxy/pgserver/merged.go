@@ -75,8 +75,15 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 		return errRelayed
 	}
 	types := make([]merge.Type, len(desc.Fields))
+	var coll merge.Collation
 	for i, f := range desc.Fields {
 		types[i] = mergeType(f.DataTypeOID)
+		if tag := conns[0].textOrder; tag != "" && isText(f.DataTypeOID) {
+			types[i] = merge.TextLocale
+			if coll == nil {
+				coll = newCollation(tag)
+			}
+		}
 	}
 	for _, a := range plan.Merge.Aggregates {
 		// The shards sent an integer SUM; the client gets avg's numeric,
@@ -89,7 +96,7 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 	for i, src := range sources {
 		srcs[i] = src
 	}
-	m, err := merge.New(plan.Merge, types, srcs, merge.Options{MaxRows: s.srv.opts.MaxMergeRows})
+	m, err := merge.New(plan.Merge, types, srcs, merge.Options{MaxRows: s.srv.opts.MaxMergeRows, Collation: coll})
 	if err != nil {
 		drainAll(sources, broken)
 		return &clientError{code: "0A000", msg: err.Error(), cause: err}
