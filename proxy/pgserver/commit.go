@@ -94,6 +94,9 @@ func (s *session) commitTwoPhase() (outcome string, err error) {
 		return metrics.CommitRolledBack, &clientError{code: "40000", msg: fmt.Sprintf(
 			"two-phase commit rolled back: preparing %d shards took %v, too close to the resolver's %v", len(parts), time.Since(start).Round(time.Millisecond), s.srv.opts.ResolveAfter)}
 	}
+	if hook := s.srv.afterPrepare.Load(); hook != nil {
+		(*hook)(parts)
+	}
 	for i := range parts {
 		p := &parts[i]
 		err := p.conn.simple("COMMIT PREPARED " + quoteLiteral(gid(i)))

@@ -68,6 +68,9 @@ type Server struct {
 	sessions   sync.Map // uint64 cancel key -> *session
 	// twoPhaseChecked: servers whose max_prepared_transactions was checked.
 	twoPhaseChecked sync.Map
+	// afterPrepare, when set, runs between the two phases of a two-phase
+	// commit (tests use it to break connections there).
+	afterPrepare atomic.Pointer[func(parts []txPart)]
 }
 
 // New returns a server reading the topology from store.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -250,5 +251,88 @@ func TestResolvePrepared(t *testing.T) {
 	}
 	if c, r := counterWith(t, reg, "shardgate_prepared_resolved_total", "action", "commit"), counterWith(t, reg, "shardgate_prepared_resolved_total", "action", "rollback"); c != 1 || r != 2 {
 		t.Errorf("shardgate_prepared_resolved_total: commit %v, rollback %v; want 1, 2", c, r)
+	}
+}
+
+// A two-phase commit whose connections break between the phases. When
+// participant 1's breaks, the commit point (participant 0) is passed:
+// the client hears COMMIT and the resolver commits participant 1's
+// prepared part. When participant 0's breaks, the proxy cannot tell
+// (40003); participant 0 is still prepared, so the resolver rolls both
+// back. Either way the shards end up agreeing.
+func TestTwoPhaseCommitInterrupted(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	f := startFixtureWith(t, Options{Metrics: metrics.New(reg)}, func(c *topology.Config) { c.Databases[0].Transactions = string(topology.TwoPhase) })
+	ctx := t.Context()
+	ids := f.idsOn(2)
+	a, b := ids[0], ids[1]
+	breakPart := func(i int) {
+		hook := func(parts []txPart) {
+			shard := slices.Index(f.db.Shards, parts[i].shard)
+			direct := f.direct(t, shard)
+			pid := parts[i].conn.pid
+			if _, err := direct.Exec(ctx, "SELECT pg_terminate_backend($1)", int64(pid)); err != nil {
+				t.Error(err)
+			}
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				var n int
+				direct.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", int64(pid)).Scan(&n)
+				if n == 0 {
+					return
+				}
+			}
+			t.Error("terminated backend still listed")
+		}
+		f.srv.afterPrepare.Store(&hook)
+	}
+	prepared := func(shard int) int {
+		var n int
+		f.direct(t, shard).QueryRow(ctx, "SELECT count(*) FROM pg_prepared_xacts").Scan(&n)
+		return n
+	}
+	conn := f.connect(t)
+	run := func(x, y int64) error {
+		for _, q := range []string{"BEGIN", fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'a')", x), fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'b')", y)} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		_, err := conn.Exec(ctx, "COMMIT")
+		return err
+	}
+
+	breakPart(1)
+	if err := run(a[0], b[0]); err != nil {
+		t.Fatalf("COMMIT with participant 1 lost after the commit point: %v, want success", err)
+	}
+	if got := [][]int64{f.userIDs(t, 0), f.userIDs(t, 1)}; !slices.Equal(got[0], a[:1]) || len(got[1]) != 0 || prepared(1) != 1 {
+		t.Fatalf("before resolving: the shards hold %v, shard 1 has %d prepared; want [%d], [], 1", got, prepared(1), a[0])
+	}
+	if n, err := f.srv.ResolvePrepared(ctx, 0); n != 1 || err != nil {
+		t.Fatalf("ResolvePrepared = %d, %v; want 1", n, err)
+	}
+	if got := f.userIDs(t, 1); !slices.Equal(got, b[:1]) {
+		t.Fatalf("after resolving shard 1 holds %v, want [%d]", got, b[0])
+	}
+
+	breakPart(0)
+	err := run(a[1], b[1])
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "40003" {
+		t.Fatalf("COMMIT with participant 0 lost: %v, want 40003", err)
+	}
+	f.srv.afterPrepare.Store(nil)
+	if n, err := f.srv.ResolvePrepared(ctx, 0); n != 2 || err != nil {
+		t.Fatalf("ResolvePrepared = %d, %v; want 2 (both rolled back)", n, err)
+	}
+	if got := [][]int64{f.userIDs(t, 0), f.userIDs(t, 1)}; !slices.Equal(got[0], a[:1]) || !slices.Equal(got[1], b[:1]) || prepared(0)+prepared(1) != 0 {
+		t.Fatalf("after resolving the shards hold %v with %d prepared; want [%d] [%d] and none", got, prepared(0)+prepared(1), a[0], b[0])
+	}
+	if got := counterWith(t, reg, "shardgate_multi_shard_commits_total", "outcome", "in_doubt"); got != 2 {
+		t.Errorf("in_doubt commits = %v, want 2", got)
+	}
+	// The session goes on.
+	if _, err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'c')", a[1])); err != nil {
+		t.Fatal(err)
 	}
 }
