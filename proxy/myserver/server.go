@@ -68,6 +68,9 @@ type Server struct {
 	clients    atomic.Int64
 	maxClients atomic.Int64
 	prepared   preparedSeen // XA transactions seen prepared, for the resolver
+	// afterPrepare, when set, runs between the two phases of a two-phase
+	// commit (tests use it to break connections there).
+	afterPrepare atomic.Pointer[func(parts []txPart)]
 }
 
 // New returns a server reading the topology from store. The TLS

@@ -239,3 +239,89 @@ func (f *fixture) heldIDs(t *testing.T, shard int) []int64 {
 	}
 	return out
 }
+
+// An XA two-phase commit whose connections break between the phases.
+// Participant 1's lost: the commit point (participant 0) is passed, the
+// client hears OK and the resolver commits participant 1's prepared part.
+// Participant 0's lost: the proxy cannot tell (an error); participant 0
+// is still prepared, so the resolver rolls both back.
+func TestTwoPhaseCommitInterrupted(t *testing.T) {
+	f := startFixture(t, 0, func(c *topology.Config) { c.Databases[0].Transactions = string(topology.TwoPhase) })
+	ctx := t.Context()
+	var a, b []int64
+	for id := int64(1); len(a) < 2 || len(b) < 2; id++ {
+		if f.ownerOf(id) == 0 {
+			a = append(a, id)
+		} else {
+			b = append(b, id)
+		}
+	}
+	breakPart := func(i int) {
+		hook := func(parts []txPart) {
+			shard := slices.Index(f.db.Shards, parts[i].shard)
+			direct := f.shardDB(t, shard)
+			id := parts[i].lease.conn.ConnectionID
+			mustExec(t, direct, fmt.Sprintf("KILL CONNECTION %d", id))
+			for deadline := time.Now().Add(10 * time.Second); queryInt(t, direct, "SELECT COUNT(*) FROM information_schema.processlist WHERE id = ?", id) > 0; {
+				if time.Now().After(deadline) {
+					t.Error("killed connection still listed")
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		f.srv.afterPrepare.Store(&hook)
+	}
+	db := f.open(t, map[string]string{"interpolateParams": "false"})
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	run := func(x, y int64) error {
+		for _, q := range []string{"BEGIN", fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'a')", x), fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'b')", y)} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		_, err := conn.ExecContext(ctx, "COMMIT")
+		return err
+	}
+	prepared := func(shard int) int {
+		_, n, err := xaRecoverRows(t, f, shard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	breakPart(1)
+	if err := run(a[0], b[0]); err != nil {
+		t.Fatalf("COMMIT with participant 1 lost after the commit point: %v, want success", err)
+	}
+	if got0, got1 := f.heldIDs(t, 0), f.heldIDs(t, 1); !slices.Equal(got0, a[:1]) || len(got1) != 0 || prepared(1) != 1 {
+		t.Fatalf("before resolving: the shards hold %v and %v, shard 1 has %d prepared; want [%d], [], 1", got0, got1, prepared(1), a[0])
+	}
+	if n, err := f.srv.ResolvePrepared(ctx, 0); n != 1 || err != nil {
+		t.Fatalf("ResolvePrepared = %d, %v; want 1", n, err)
+	}
+	if got := f.heldIDs(t, 1); !slices.Equal(got, b[:1]) {
+		t.Fatalf("after resolving shard 1 holds %v, want [%d]", got, b[0])
+	}
+
+	breakPart(0)
+	if err := run(a[1], b[1]); err == nil {
+		t.Fatal("COMMIT with participant 0 lost succeeded; want an error (outcome unknown)")
+	}
+	f.srv.afterPrepare.Store(nil)
+	if n, err := f.srv.ResolvePrepared(ctx, 0); n != 2 || err != nil {
+		t.Fatalf("ResolvePrepared = %d, %v; want 2 (both rolled back)", n, err)
+	}
+	if got0, got1 := f.heldIDs(t, 0), f.heldIDs(t, 1); !slices.Equal(got0, a[:1]) || !slices.Equal(got1, b[:1]) || prepared(0)+prepared(1) != 0 {
+		t.Fatalf("after resolving the shards hold %v and %v with %d prepared; want [%d] [%d] and none", got0, got1, prepared(0)+prepared(1), a[0], b[0])
+	}
+	// The session goes on.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'c')", a[1])); err != nil {
+		t.Fatal(err)
+	}
+}

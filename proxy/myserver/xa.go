@@ -50,6 +50,9 @@ func (s *session) commitXA() error {
 		return &mysqlwire.Error{Code: erErrorDuringCommit, State: "HY000", Message: fmt.Sprintf(
 			"shardgate: two-phase commit rolled back: preparing %d shards took %v, too close to the resolver's %v", len(parts), took.Round(time.Millisecond), s.srv.opts.ResolveAfter)}
 	}
+	if hook := s.srv.afterPrepare.Load(); hook != nil {
+		(*hook)(parts)
+	}
 	outcome := metrics.CommitCommitted
 	for i := range parts {
 		p := &parts[i]
