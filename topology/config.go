@@ -78,6 +78,14 @@ type Backend struct {
 	Password    string `yaml:"password,omitempty"`
 	PasswordEnv string `yaml:"password_env,omitempty"`
 	Database    string `yaml:"database,omitempty"`
+	// TLS to the servers (PostgreSQL): "disable" (default), "require"
+	// (encrypted, the certificate not checked) or "verify-full" (the
+	// certificate must chain to CA, or the system roots, and name the
+	// server's host).
+	TLS string `yaml:"tls,omitempty"`
+	CA  string `yaml:"ca,omitempty"` // PEM file of the CA certificates for verify-full
+	// CAPEM is CA's content, read at load time.
+	CAPEM string `yaml:"-"`
 }
 
 // TableRule says how one table is placed: by a sharding key, or copied to

@@ -2,6 +2,8 @@ package topology
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"net"
 	"sort"
 	"time"
 )
@@ -35,6 +37,34 @@ const (
 	FallbackPrimary ReplicaFallback = "primary" // read from the primary
 	FallbackError   ReplicaFallback = "error"   // refuse the read
 )
+
+// TLS modes toward the servers (Backend.TLS).
+const (
+	BackendTLSDisable    = "disable"
+	BackendTLSRequire    = "require"
+	BackendTLSVerifyFull = "verify-full"
+)
+
+// TLSConfig is the TLS client configuration for one server of the
+// database, nil when TLS is off.
+func (b Backend) TLSConfig(addr string) (*tls.Config, error) {
+	switch b.TLS {
+	case "", BackendTLSDisable:
+		return nil, nil
+	case BackendTLSRequire:
+		return &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if b.CAPEM != "" {
+		conf.RootCAs = x509.NewCertPool()
+		conf.RootCAs.AppendCertsFromPEM([]byte(b.CAPEM))
+	}
+	return conf, nil
+}
 
 // TxMode says what a transaction that touches several shards does.
 type TxMode string

@@ -3,6 +3,7 @@ package topology
 import (
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -213,7 +214,8 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 	}
 
 	pw, _ := secret(p, path+".backend", c.Backend.Password, c.Backend.PasswordEnv)
-	d.Backend = Backend{User: c.Backend.User, Password: pw, Database: c.Backend.Database}
+	d.Backend = Backend{User: c.Backend.User, Password: pw, Database: c.Backend.Database, TLS: c.Backend.TLS, CA: c.Backend.CA}
+	checkBackendTLS(p, path+".backend", &d.Backend, d.Protocol)
 	if d.Backend.User == "" {
 		p.at(path+".backend.user", "backend user is missing: the proxy needs it to log in to the shards")
 	}
@@ -322,6 +324,38 @@ func buildTables(p *problems, path string, c *Database, d *DB) {
 		}
 		d.tables[name] = t
 	}
+}
+
+// checkBackendTLS validates the TLS settings toward the servers and reads
+// the CA file, so `check` and a reload refuse one that cannot be used.
+func checkBackendTLS(p *problems, path string, b *Backend, proto Protocol) {
+	switch b.TLS {
+	case "":
+		b.TLS = BackendTLSDisable
+	case BackendTLSDisable, BackendTLSRequire, BackendTLSVerifyFull:
+	default:
+		p.at(path+".tls", "unknown tls mode %q (want disable, require or verify-full)", b.TLS)
+		return
+	}
+	if b.TLS != BackendTLSDisable && proto == MySQL {
+		p.at(path+".tls", "TLS to the servers is supported for postgres databases only (for now)")
+	}
+	if b.CA == "" {
+		return
+	}
+	if b.TLS != BackendTLSVerifyFull {
+		p.at(path+".ca", "ca is only used with tls: verify-full")
+	}
+	pem, err := os.ReadFile(b.CA)
+	if err != nil {
+		p.at(path+".ca", "cannot read the CA file: %v", err)
+		return
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		p.at(path+".ca", "%s holds no PEM certificate", b.CA)
+		return
+	}
+	b.CAPEM = string(pem)
 }
 
 // loadTLS loads the certificate at load time, so `check` and a reload

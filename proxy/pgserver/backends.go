@@ -2,10 +2,12 @@ package pgserver
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"time"
 
 	"github.com/shardgate/shardgate/proxy/metrics"
+	"github.com/shardgate/shardgate/proxy/pgwire"
 	"github.com/shardgate/shardgate/proxy/pool"
 	"github.com/shardgate/shardgate/topology"
 )
@@ -37,6 +39,9 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 			if err != nil {
 				return nil, err
 			}
+			if nc, err = startTLS(ctx, nc, addr, cred); err != nil {
+				return nil, err
+			}
 			c, err := loginBackend(ctx, nc, addr, cred)
 			if err == nil {
 				c.textOrder = b.textOrders.of(c, cred.Database)
@@ -45,6 +50,20 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 		}
 		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout)
 	})
+}
+
+// startTLS upgrades a new server connection to TLS when the database's
+// backend settings ask for it.
+func startTLS(ctx context.Context, nc net.Conn, addr string, cred topology.Backend) (net.Conn, error) {
+	conf, err := cred.TLSConfig(addr)
+	if err == nil {
+		var tc net.Conn
+		if tc, err = pgwire.StartTLS(ctx, nc, conf); err == nil {
+			return tc, nil
+		}
+	}
+	nc.Close()
+	return nil, fmt.Errorf("TLS to %s: %w", addr, err)
 }
 
 // closeIdle drops the idle connections to a server that just failed.

@@ -45,10 +45,18 @@ func startFixture(t testing.TB, edits ...func(*topology.Config)) *fixture {
 // a proxy with opts in front of it.
 func startFixtureWith(t testing.TB, opts Options, edits ...func(*topology.Config)) *fixture {
 	t.Helper()
+	return serveProxy(t, startCluster(t, localcluster.Options{}), opts, edits...)
+}
+
+// startCluster starts a 2-shard cluster (o adds options) with the schema
+// on every shard.
+func startCluster(t testing.TB, o localcluster.Options) *localcluster.Cluster {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts real PostgreSQL servers")
 	}
-	c := localcluster.StartForTest(t, localcluster.KindPostgres, localcluster.Options{Shards: 2, Database: "shop"})
+	o.Shards, o.Database = 2, "shop"
+	c := localcluster.StartForTest(t, localcluster.KindPostgres, o)
 	ctx := t.Context()
 	for _, sh := range c.Shards {
 		conn, err := pgx.Connect(ctx, c.DSN(sh.Primary))
@@ -63,7 +71,7 @@ func startFixtureWith(t testing.TB, opts Options, edits ...func(*topology.Config
 	if err := c.WaitReplicated(ctx); err != nil { // replicas serve reads: they need the schema
 		t.Fatal(err)
 	}
-	return serveProxy(t, c, opts, edits...)
+	return c
 }
 
 // serveProxy starts a proxy in front of a running cluster (a test may run

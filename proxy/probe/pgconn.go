@@ -27,6 +27,17 @@ func dialPG(ctx context.Context, addr string, cred topology.Backend) (*pgConn, e
 	if err != nil {
 		return nil, ioError(ctx, addr, err)
 	}
+	conf, err := cred.TLSConfig(addr)
+	if err == nil {
+		var tc net.Conn
+		if tc, err = pgwire.StartTLS(ctx, nc, conf); err == nil {
+			nc = tc
+		}
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("TLS to %s: %w", addr, err)
+	}
 	params := map[string]string{"application_name": applicationName}
 	_, r, w, err := pgwire.BackendLogin(ctx, nc, cred.User, cred.Password, cred.Database, params)
 	if err != nil {

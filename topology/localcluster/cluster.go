@@ -9,6 +9,8 @@ package localcluster
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,6 +70,9 @@ type Options struct {
 	// PGAuth is the pg_hba method for User over TCP: "trust" (default),
 	// "md5" or "scram-sha-256". Ignored for MariaDB.
 	PGAuth string
+	// PGTLS makes PostgreSQL servers accept TLS, with a certificate for
+	// 127.0.0.1 from a CA generated for the cluster (see CAFile).
+	PGTLS bool
 	// Dir is the parent of the cluster's directory (default: os.TempDir()).
 	// The cluster always works in a fresh sub-directory that Close removes.
 	Dir string
@@ -177,6 +182,11 @@ type Cluster struct {
 	cred  *syscall.Credential // servers run as this user (nil: as ourselves)
 	pg    pgBinaries
 	maria mariaBinaries
+
+	caOnce sync.Once // Options.PGTLS: the CA, made once for all shards
+	ca     *x509.Certificate
+	caKey  *ecdsa.PrivateKey
+	caErr  error
 
 	mu     sync.Mutex
 	closed bool
