@@ -215,7 +215,7 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 
 	pw, _ := secret(p, path+".backend", c.Backend.Password, c.Backend.PasswordEnv)
 	d.Backend = Backend{User: c.Backend.User, Password: pw, Database: c.Backend.Database, TLS: c.Backend.TLS, CA: c.Backend.CA}
-	checkBackendTLS(p, path+".backend", &d.Backend, d.Protocol)
+	checkBackendTLS(p, path+".backend", &d.Backend)
 	if d.Backend.User == "" {
 		p.at(path+".backend.user", "backend user is missing: the proxy needs it to log in to the shards")
 	}
@@ -328,7 +328,7 @@ func buildTables(p *problems, path string, c *Database, d *DB) {
 
 // checkBackendTLS validates the TLS settings toward the servers and reads
 // the CA file, so `check` and a reload refuse one that cannot be used.
-func checkBackendTLS(p *problems, path string, b *Backend, proto Protocol) {
+func checkBackendTLS(p *problems, path string, b *Backend) {
 	switch b.TLS {
 	case "":
 		b.TLS = BackendTLSDisable
@@ -336,9 +336,6 @@ func checkBackendTLS(p *problems, path string, b *Backend, proto Protocol) {
 	default:
 		p.at(path+".tls", "unknown tls mode %q (want disable, require or verify-full)", b.TLS)
 		return
-	}
-	if b.TLS != BackendTLSDisable && proto == MySQL {
-		p.at(path+".tls", "TLS to the servers is supported for postgres databases only (for now)")
 	}
 	if b.CA == "" {
 		return

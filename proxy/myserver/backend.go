@@ -52,7 +52,11 @@ type backendStmt struct {
 }
 
 func dialBackend(ctx context.Context, addr string, cred topology.Backend, timeout time.Duration) (*backendConn, error) {
-	cfg := mysqlwire.BackendConfig{Addr: addr, User: cred.User, Password: cred.Password, Database: cred.Database, DialTimeout: timeout}
+	conf, err := cred.TLSConfig(addr)
+	if err != nil {
+		return nil, fmt.Errorf("TLS to %s: %w", addr, err)
+	}
+	cfg := mysqlwire.BackendConfig{Addr: addr, User: cred.User, Password: cred.Password, Database: cred.Database, DialTimeout: timeout, TLS: conf}
 	b, err := mysqlwire.DialBackend(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("log in to %s: %w", addr, err)

@@ -33,13 +33,21 @@ CREATE TABLE settings (k VARCHAR(32) PRIMARY KEY, v VARCHAR(64))`
 // proxy on a free port. replicas is the number of replicas per shard.
 func startFixture(t testing.TB, replicas int, edits ...func(*topology.Config)) *fixture {
 	t.Helper()
+	return startFixtureWith(t, localcluster.Options{ReplicasPerShard: replicas}, edits...)
+}
+
+// startFixtureWith is startFixture with cluster options (o.ReplicasPerShard
+// 0: none).
+func startFixtureWith(t testing.TB, o localcluster.Options, edits ...func(*topology.Config)) *fixture {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts real MariaDB servers")
 	}
-	if replicas == 0 {
-		replicas = localcluster.NoReplicas
+	if o.ReplicasPerShard == 0 {
+		o.ReplicasPerShard = localcluster.NoReplicas
 	}
-	c := localcluster.StartForTest(t, localcluster.KindMySQL, localcluster.Options{Shards: 2, ReplicasPerShard: replicas, Database: "shop"})
+	o.Shards, o.Database = 2, "shop"
+	c := localcluster.StartForTest(t, localcluster.KindMySQL, o)
 	ctx := t.Context()
 	for _, sh := range c.Shards {
 		if err := c.Exec(ctx, sh.Primary, schema); err != nil {
@@ -59,6 +67,9 @@ func startFixture(t testing.TB, replicas int, edits ...func(*topology.Config)) *
 			}
 			return d
 		}()},
+	}
+	if o.TLS {
+		cfg.Databases[0].Backend.TLS, cfg.Databases[0].Backend.CA = topology.BackendTLSVerifyFull, c.CAFile()
 	}
 	for _, edit := range edits {
 		edit(&cfg)

@@ -2,6 +2,8 @@ package mysqlwire
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +18,9 @@ type BackendConfig struct {
 	Collation string
 	// DialTimeout bounds the TCP connect (the login is bounded by ctx).
 	DialTimeout time.Duration
+	// TLS, when set, encrypts the connection (SSL request, then the TLS
+	// handshake, then the login); a server that offers no TLS is refused.
+	TLS *tls.Config
 }
 
 // DefaultCollation is BackendConfig.Collation's default.
@@ -124,6 +129,12 @@ func login(ctx context.Context, nc net.Conn, cfg BackendConfig, collID uint8) (*
 		caps |= ClientConnectWithDB
 	}
 	caps &= h.caps | backendRequiredCaps
+	if cfg.TLS != nil {
+		if c, err = startTLS(ctx, c, nc, cfg.TLS, h.caps, caps|ClientSSL, collID); err != nil {
+			return nil, err
+		}
+		caps |= ClientSSL
+	}
 	plugin := h.plugin
 	auth, err := scrambleFor(plugin, cfg.Password, h.nonce)
 	if errors.Is(err, ErrUnsupported) {
@@ -140,6 +151,32 @@ func login(ctx context.Context, nc net.Conn, cfg BackendConfig, collID uint8) (*
 		return nil, ctxErr(ctx, err)
 	}
 	return &Backend{Conn: c, ConnectionID: h.connID, ServerVersion: h.version, Capabilities: caps, Status: ok.Status}, nil
+}
+
+// startTLS sends the SSL request (the first part of a handshake
+// response) and runs the TLS handshake; the login goes on over the
+// returned Conn with the next sequence id.
+func startTLS(ctx context.Context, c *Conn, nc net.Conn, conf *tls.Config, serverCaps, caps uint32, collID uint8) (*Conn, error) {
+	if serverCaps&ClientSSL == 0 {
+		return nil, fmt.Errorf("%w: the server offers no TLS (have_ssl is off)", ErrUnsupported)
+	}
+	req := binary.LittleEndian.AppendUint32(nil, caps)
+	req = binary.LittleEndian.AppendUint32(req, maxPayload)
+	req = append(req, collID)
+	req = append(req, make([]byte, 23)...)
+	if err := c.WritePacket(req); err != nil {
+		return nil, err
+	}
+	if err := c.Flush(); err != nil {
+		return nil, err
+	}
+	tc := tls.Client(nc, conf)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("TLS handshake: %w", err))
+	}
+	next := NewConn(tc)
+	next.seq = c.seq
+	return next, nil
 }
 
 // Simple runs a text query that answers OK or ERR (SET, ROLLBACK...) and

@@ -18,7 +18,7 @@ import (
 // certificate is refused with a clear error, and require encrypts
 // without checking.
 func TestBackendTLS(t *testing.T) {
-	c := startCluster(t, localcluster.Options{PGTLS: true})
+	c := startCluster(t, localcluster.Options{TLS: true})
 	ctx := t.Context()
 	ssl := func(f *fixture) (bool, error) {
 		var on bool
@@ -44,7 +44,7 @@ func TestBackendTLS(t *testing.T) {
 	}
 
 	// A CA that signed nothing here: the servers' certificates fail.
-	other := startCluster(t, localcluster.Options{PGTLS: true})
+	other := startCluster(t, localcluster.Options{TLS: true})
 	wrongCA := filepath.Join(t.TempDir(), "other-ca.pem")
 	pem, err := os.ReadFile(other.CAFile())
 	if err != nil {

@@ -162,8 +162,18 @@ func (s *myServer) dial(ctx context.Context, addr string, cred topology.Backend)
 		raw, release = nc, bind(ctx, nc) // bounds the handshake too
 		return nc, nil
 	}
+	conf, err := cred.TLSConfig(addr)
+	if err != nil {
+		return err
+	}
 	opts := []client.Option{
 		func(c *client.Conn) error { return c.SetCollation(mysqlCollation) },
+		func(c *client.Conn) error {
+			if conf != nil {
+				c.SetTLSConfig(conf)
+			}
+			return nil
+		},
 		func(c *client.Conn) error {
 			c.SetAttributes(map[string]string{"program_name": applicationName})
 			return nil

@@ -9,8 +9,6 @@ package localcluster
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,9 +68,9 @@ type Options struct {
 	// PGAuth is the pg_hba method for User over TCP: "trust" (default),
 	// "md5" or "scram-sha-256". Ignored for MariaDB.
 	PGAuth string
-	// PGTLS makes PostgreSQL servers accept TLS, with a certificate for
+	// TLS makes PostgreSQL servers accept TLS, with a certificate for
 	// 127.0.0.1 from a CA generated for the cluster (see CAFile).
-	PGTLS bool
+	TLS bool
 	// Dir is the parent of the cluster's directory (default: os.TempDir()).
 	// The cluster always works in a fresh sub-directory that Close removes.
 	Dir string
@@ -182,11 +180,6 @@ type Cluster struct {
 	cred  *syscall.Credential // servers run as this user (nil: as ourselves)
 	pg    pgBinaries
 	maria mariaBinaries
-
-	caOnce sync.Once // Options.PGTLS: the CA, made once for all shards
-	ca     *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	caErr  error
 
 	mu     sync.Mutex
 	closed bool
@@ -352,7 +345,14 @@ func (c *Cluster) isClosed() bool {
 // if any fails.
 func (c *Cluster) start(ctx context.Context, startShard func(context.Context, Shard) error) (*Cluster, error) {
 	begin := time.Now()
-	if err := parallel(ctx, c.Shards, startShard); err != nil {
+	var err error
+	if c.Options.TLS {
+		err = c.writeTLS()
+	}
+	if err == nil {
+		err = parallel(ctx, c.Shards, startShard)
+	}
+	if err != nil {
 		if cerr := c.Close(); cerr != nil {
 			err = errors.Join(err, cerr)
 		}

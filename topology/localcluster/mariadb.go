@@ -122,6 +122,9 @@ func (c *Cluster) mariaCommand(n *Node) (string, []string) {
 		"--default-time-zone=+00:00",
 	)
 	args = append(args, mariaEngineOptions()...)
+	if c.Options.TLS {
+		args = append(args, "--ssl-cert="+c.serverCert(), "--ssl-key="+c.serverKey())
+	}
 	if n.Role == RoleReplica {
 		args = append(args, "--read-only=1")
 	}

@@ -103,11 +103,8 @@ logging_collector = off          # stderr goes to the node's postgres.log
 log_destination = 'stderr'
 log_line_prefix = '%%m [%%p] %%q%%u@%%d '
 `, encryption)
-	if c.Options.PGTLS {
-		if err := c.pgWriteTLS(n); err != nil {
-			return err
-		}
-		conf += "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+	if c.Options.TLS {
+		conf += fmt.Sprintf("ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n", c.serverCert(), c.serverKey())
 	}
 	f, err := os.OpenFile(filepath.Join(n.DataDir, "postgresql.conf"), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {

@@ -16,18 +16,35 @@ import (
 )
 
 // CAFile is the PEM file of the CA that signed the servers' certificate
-// (Options.PGTLS), for clients that verify it.
+// (Options.TLS), for clients that verify it.
 func (c *Cluster) CAFile() string { return filepath.Join(c.Dir, "ca.pem") }
 
-// pgWriteTLS writes a CA (to CAFile) and a server certificate for
-// 127.0.0.1 signed by it into a primary's data directory; replicas copy
-// them with the rest of it.
-func (c *Cluster) pgWriteTLS(n *Node) error {
-	c.caOnce.Do(func() { c.ca, c.caKey, c.caErr = c.newCA() })
-	if c.caErr != nil {
-		return c.caErr
+// serverCert and serverKey are the servers' certificate (for 127.0.0.1
+// and localhost) and key, shared by every node.
+func (c *Cluster) serverCert() string { return filepath.Join(c.Dir, "server.crt") }
+func (c *Cluster) serverKey() string  { return filepath.Join(c.Dir, "server.key") }
+
+// writeTLS makes a CA and a server certificate signed by it (Options.TLS).
+// The key belongs to the servers' OS user: PostgreSQL insists.
+func (c *Cluster) writeTLS() error {
+	now := time.Now()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
 	}
-	ca, caKey, now := c.ca, c.caKey, time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "shardgate localcluster CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return err
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
@@ -51,44 +68,19 @@ func (c *Cluster) pgWriteTLS(n *Node) error {
 		block *pem.Block
 		mode  os.FileMode
 	}{
-		{filepath.Join(n.DataDir, "server.crt"), &pem.Block{Type: "CERTIFICATE", Bytes: der}, 0o600},
-		{filepath.Join(n.DataDir, "server.key"), &pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}, 0o600},
+		{c.CAFile(), &pem.Block{Type: "CERTIFICATE", Bytes: caDER}, 0o644},
+		{c.serverCert(), &pem.Block{Type: "CERTIFICATE", Bytes: der}, 0o644},
+		{c.serverKey(), &pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}, 0o600},
 	}
 	for _, f := range files {
 		if err := os.WriteFile(f.path, pem.EncodeToMemory(f.block), f.mode); err != nil {
 			return fmt.Errorf("localcluster: %w", err)
 		}
-		if cred := c.cred; cred != nil && f.mode == 0o600 {
+		if cred := c.cred; cred != nil {
 			if err := os.Chown(f.path, int(cred.Uid), int(cred.Gid)); err != nil {
 				return fmt.Errorf("localcluster: %w", err)
 			}
 		}
 	}
 	return nil
-}
-
-// newCA makes the cluster's CA and writes its certificate to CAFile.
-func (c *Cluster) newCA() (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "shardgate localcluster CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := os.WriteFile(c.CAFile(), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return nil, nil, fmt.Errorf("localcluster: %w", err)
-	}
-	return ca, key, nil
 }
