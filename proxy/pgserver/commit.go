@@ -40,8 +40,9 @@ func (s *session) commitInTurn() (outcome string, err error) {
 	for i := range parts {
 		p := &parts[i]
 		tag, err := p.conn.command("COMMIT")
-		if err != nil || !p.conn.idle() {
-			p.lost = true
+		var pe *pgwire.PgError
+		if err != nil && !errors.As(err, &pe) || !p.conn.idle() {
+			p.lost = true // a server's refusal leaves the connection usable
 		}
 		if err == nil && tag == "COMMIT" {
 			continue
