@@ -34,6 +34,11 @@ const (
 )
 
 func peek(nc net.Conn, wait bool) state {
+	if tc, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		// TLS: look at the socket under it. An idle TLS connection has no
+		// record pending either, unless the peer said goodbye.
+		nc = tc.NetConn()
+	}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return quiet
