@@ -55,19 +55,9 @@ func (p *preparedSeen) age(db string, names []string, now time.Time) map[string]
 // own within milliseconds. It returns how many parts it committed or
 // rolled back.
 func (s *Server) ResolvePrepared(ctx context.Context, olderThan time.Duration) (int, error) {
-	var errs []error
-	total := 0
-	for _, db := range s.store.Current().Databases() {
-		if db.Protocol != topology.MySQL || db.Transactions != topology.TwoPhase {
-			continue
-		}
-		n, err := s.resolveDB(ctx, db, olderThan)
-		total += n
-		if err != nil {
-			errs = append(errs, fmt.Errorf("database %s: %w", db.Name, err))
-		}
-	}
-	return total, errors.Join(errs...)
+	return twophase.ResolveAll(s.store.Current(), topology.MySQL, func(db *topology.DB) (int, error) {
+		return s.resolveDB(ctx, db, olderThan)
+	})
 }
 
 func (s *Server) resolveDB(ctx context.Context, db *topology.DB, olderThan time.Duration) (int, error) {
@@ -166,20 +156,4 @@ func xaRecover(c *backendConn, prefix string) ([]string, error) {
 // quoteString is a MySQL string literal.
 func quoteString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
-// resolveLoop runs ResolvePrepared now and then until ctx ends.
-func (s *Server) resolveLoop(ctx context.Context) {
-	t := time.NewTicker(s.opts.ResolveEvery)
-	defer t.Stop()
-	for {
-		if _, err := s.ResolvePrepared(ctx, s.opts.ResolveAfter); err != nil && ctx.Err() == nil {
-			s.log.Warn("resolving prepared XA transactions", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -18,19 +18,9 @@ import (
 // proxy finishes its own within milliseconds. It returns how many
 // prepared parts it committed or rolled back.
 func (s *Server) ResolvePrepared(ctx context.Context, olderThan time.Duration) (int, error) {
-	var errs []error
-	total := 0
-	for _, db := range s.store.Current().Databases() {
-		if db.Protocol != topology.Postgres || db.Transactions != topology.TwoPhase {
-			continue
-		}
-		n, err := s.resolveDB(ctx, db, olderThan)
-		total += n
-		if err != nil {
-			errs = append(errs, fmt.Errorf("database %s: %w", db.Name, err))
-		}
-	}
-	return total, errors.Join(errs...)
+	return twophase.ResolveAll(s.store.Current(), topology.Postgres, func(db *topology.DB) (int, error) {
+		return s.resolveDB(ctx, db, olderThan)
+	})
 }
 
 func (s *Server) resolveDB(ctx context.Context, db *topology.DB, olderThan time.Duration) (int, error) {
@@ -96,21 +86,5 @@ func (s *Server) checkTwoPhase(db *topology.DB, sh *topology.Shard, c *backendCo
 	if err == nil && len(v) == 1 && v[0] == "0" {
 		s.log.Error("transactions: two_phase needs max_prepared_transactions > 0 on every shard primary; every COMMIT of a transaction over several shards will fail",
 			"database", db.Name, "shard", sh.Name, "server", sh.Primary)
-	}
-}
-
-// resolveLoop runs ResolvePrepared now and then until ctx ends.
-func (s *Server) resolveLoop(ctx context.Context) {
-	t := time.NewTicker(s.opts.ResolveEvery)
-	defer t.Stop()
-	for {
-		if _, err := s.ResolvePrepared(ctx, s.opts.ResolveAfter); err != nil && ctx.Err() == nil {
-			s.log.Warn("resolving prepared transactions", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
 }

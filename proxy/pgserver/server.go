@@ -19,6 +19,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/drain"
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/pgwire"
+	"github.com/shardgate/shardgate/proxy/twophase"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/postgres"
 	"github.com/shardgate/shardgate/router/sqltext"
@@ -120,10 +121,10 @@ func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 // finish for up to DrainTimeout, closes what remains and the backend
 // pools.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	resolveCtx, stopResolving := context.WithCancel(context.Background())
-	resolved := make(chan struct{})
-	go func() { defer close(resolved); s.resolveLoop(resolveCtx) }()
-	defer func() { stopResolving(); <-resolved }()
+	defer twophase.Background(s.opts.ResolveEvery, s.log, func(ctx context.Context) error {
+		_, err := s.ResolvePrepared(ctx, s.opts.ResolveAfter)
+		return err
+	})()
 	forced, err := s.conns.Serve(ctx, ln, s.opts.DrainTimeout, s.serveConn)
 	if forced > 0 {
 		s.log.Warn("postgres sessions still busy at the end of the drain were closed", "sessions", forced)
