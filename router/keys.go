@@ -37,6 +37,7 @@ var errNullKey = errors.New("sharding key is NULL")
 type binder struct {
 	slots  []sqltext.Slot // nil when the statement was analyzed un-normalized
 	params []Param
+	raw    bool // the statement was analyzed as written, not normalized
 }
 
 // keyspaceID reads the value as key type t and hashes it. It fails when

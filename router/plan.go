@@ -1,6 +1,9 @@
 package router
 
-import "github.com/shardgate/shardgate/topology"
+import (
+	"github.com/shardgate/shardgate/router/sqltext"
+	"github.com/shardgate/shardgate/topology"
+)
 
 // Role says which server of a shard a target needs.
 type Role uint8
@@ -74,6 +77,12 @@ type Plan struct {
 	// Reason is a short human explanation of the route ("key id=42",
 	// "no key: scatter", "hint shard=80-"), for `shardgate route` and logs.
 	Reason string
+	// Shape is the statement's text with its literals replaced by
+	// placeholders, and Slots what each placeholder stands for, when the
+	// router analyzed that text (empty otherwise): a proxy may run the
+	// shape as a server-side prepared statement with the literals bound.
+	Shape string
+	Slots []sqltext.Slot
 }
 
 // Merge describes combining the rows of several shards into one result.

@@ -97,6 +97,9 @@ func (r *Router) route(req Request, n sqltext.Normalized) (*Plan, error) {
 	if err := checkTransaction(plan, req.DB, req.Session); err != nil {
 		return nil, err
 	}
+	if !b.raw && n.Normalized {
+		plan.Shape, plan.Slots = n.Text, n.Slots
+	}
 	return plan, nil
 }
 
@@ -124,7 +127,7 @@ func (r *Router) statement(original string, n sqltext.Normalized, params []Param
 		st, err = r.analyzer.Analyze(original)
 		r.cache.put(key, st, err)
 	}
-	return st, binder{params: params}, err
+	return st, binder{params: params, raw: true}, err
 }
 
 // checkTransaction enforces "one transaction, one shard" where the

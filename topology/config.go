@@ -66,9 +66,13 @@ type Database struct {
 	ReadYourWrites Duration `yaml:"read_your_writes,omitempty"`
 	// Transactions: "single_shard" (default), "multi_shard" or
 	// "two_phase"; see TxMode.
-	Transactions string        `yaml:"transactions,omitempty"`
-	Pool         Pool          `yaml:"pool,omitempty"`
-	Shards       []ShardConfig `yaml:"shards"`
+	Transactions string `yaml:"transactions,omitempty"`
+	// PrepareSimple (postgres; default true): run simple-protocol
+	// SELECT/INSERT/UPDATE/DELETE as prepared statements on the servers,
+	// literals bound as parameters; false sends the text as it came.
+	PrepareSimple *bool         `yaml:"prepare_simple,omitempty"`
+	Pool          Pool          `yaml:"pool,omitempty"`
+	Shards        []ShardConfig `yaml:"shards"`
 }
 
 // Backend holds the credentials and database name the proxy uses on every

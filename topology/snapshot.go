@@ -152,7 +152,10 @@ type DB struct {
 	// shard go to the primary for this long; 0: off.
 	ReadYourWrites time.Duration
 	// Transactions: whether and how a transaction may span shards.
-	Transactions  TxMode
+	Transactions TxMode
+	// PrepareSimple: simple-protocol statements run as prepared statements
+	// on the servers, each shape parsed and planned once per connection.
+	PrepareSimple bool
 	MaxPerBackend int
 	IdleTimeout   time.Duration
 	tables        map[string]*Table

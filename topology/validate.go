@@ -204,6 +204,14 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 	} else if !slices.Contains(txModes, d.Transactions) {
 		p.at(path+".transactions", "unknown transactions mode %q (want single_shard, multi_shard or two_phase)", c.Transactions)
 	}
+	switch {
+	case c.PrepareSimple == nil:
+		d.PrepareSimple = d.Protocol == Postgres
+	case *c.PrepareSimple && d.Protocol != Postgres:
+		p.at(path+".prepare_simple", "applies to postgres databases only")
+	default:
+		d.PrepareSimple = *c.PrepareSimple
+	}
 	if d.MaxPerBackend == 0 {
 		d.MaxPerBackend = DefaultMaxPerBackend
 	} else if d.MaxPerBackend < 0 {

@@ -30,6 +30,10 @@ type backendConn struct {
 	prepared   map[string]string
 	nextStmt   int
 	lastParsed string // key of the statement the last send parsed
+	// shapeOrder lists the keys of the shapes prepared here for the simple
+	// protocol, oldest first (see shapes.go).
+	shapeOrder []string
+	keyBuf     []byte // statementName's scratch
 	// lastTag and lastStatus are the command tag and transaction status
 	// of the last statement run with query.
 	lastTag    string

@@ -94,41 +94,87 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 // the server's transaction status. An ErrorResponse is forwarded and
 // reported as errRelayed; a FATAL one is not (see sessionEnded).
 func (s *session) relay(c *backendConn, w *work, t router.Target) (byte, error) {
-	if err := s.send(c, w, t, false); err != nil {
-		return 0, err
-	}
 	s.running.add(c)
 	defer s.running.remove(c)
+	for {
+		status, again, err := s.relayOnce(c, w, t)
+		if !again {
+			return status, err
+		}
+		w.shape = nil // its prepared shape failed before running: send the text
+	}
+}
+
+// relayOnce is one try of relay. again: the statement ran as its prepared
+// shape, whose Parse or Bind failed before anything ran, outside any
+// transaction: nothing reached the client and the text is to be sent.
+func (s *session) relayOnce(c *backendConn, w *work, t router.Target) (status byte, again bool, err error) {
+	shape, err := s.send(c, w, t, false)
+	if err != nil {
+		return 0, false, err
+	}
 	var result error
+	var held []byte // the shape's Parse or Bind error, until ReadyForQuery says what it aborted
+	bound := false
 	for {
 		typ, body, err := c.r.ReadRaw()
 		if err != nil {
-			return 0, &backendError{c.addr, err}
+			return 0, false, &backendError{c.addr, err}
 		}
 		switch typ {
 		case 'Z':
 			if len(body) != 1 {
-				return 0, &backendError{c.addr, pgwire.ErrProtocol}
+				return 0, false, &backendError{c.addr, pgwire.ErrProtocol}
 			}
-			return body[0], result
+			if held != nil {
+				if body[0] == 'I' {
+					return 0, true, nil
+				}
+				s.forwarded++
+				s.w.WriteRaw('E', held)
+				result = errRelayed
+			}
+			return body[0], false, result
 		case 'E':
 			if isFatal(body) {
-				return 0, sessionEnded(c, body)
+				return 0, false, sessionEnded(c, body)
+			}
+			if shape != nil && !bound {
+				if c.lastParsed != "" { // the Parse itself failed
+					s.srv.shapes.set(string(shape.key), shapeBad)
+				}
+				shape.forget(c)
+				held = append([]byte(nil), body...)
+				continue
 			}
 			result = errRelayed
 			c.failed()
 		case 'S':
 			c.noteParameter(body)
-		case '1', '2', '3': // Parse/Bind/CloseComplete: the client got its own
+		case '1': // ParseComplete: the statement stays prepared on c
+			c.lastParsed = ""
 			continue
+		case '2': // BindComplete
+			bound = true
+			if shape != nil && shape.tried {
+				s.srv.shapes.set(string(shape.key), shapeGood)
+				shape.tried = false
+			}
+			continue
+		case '3': // CloseComplete
+			continue
+		case 'n': // NoData: a shape without rows; the Query would not say so
+			if shape != nil {
+				continue
+			}
 		case 'G': // CopyInResponse: the client sends the data next
 			s.forwarded++
 			s.w.WriteRaw(typ, body)
 			if err := s.w.Flush(); err != nil {
-				return 0, err
+				return 0, false, err
 			}
 			if err := s.copyIn(c); err != nil {
-				return 0, err
+				return 0, false, err
 			}
 			continue
 		}
@@ -136,32 +182,38 @@ func (s *session) relay(c *backendConn, w *work, t router.Target) (byte, error) 
 		s.w.WriteRaw(typ, body)
 		if s.w.Buffered() > flushEvery {
 			if err := s.w.Flush(); err != nil {
-				return 0, err
+				return 0, false, err
 			}
 		}
 	}
 }
 
-// send starts a statement on a connection: a Query, or for the extended
-// protocol Parse (once per connection and text), Bind, Describe, Execute
-// and Sync. describe forces a RowDescription (a merge needs the types).
-func (s *session) send(c *backendConn, w *work, t router.Target, describe bool) error {
+// send starts a statement on a connection: a Query (or its prepared
+// shape, which it returns), or for the extended protocol Parse (once per
+// connection and text), Bind, Describe, Execute and Sync. describe forces
+// a RowDescription (a merge needs the types).
+func (s *session) send(c *backendConn, w *work, t router.Target, describe bool) (*shapeExec, error) {
 	text := t.SQL
 	if text == "" {
 		text = w.sql
 	}
-	if w.ext == nil {
-		c.w.Send(&pgproto3.Query{String: text})
-	} else {
+	var shape *shapeExec
+	switch {
+	case w.ext != nil:
 		w.ext.send(c, text, t.Params, describe)
+	case w.shape != nil && t.SQL == "" && !describe && c.conformingStrings():
+		shape = w.shape
+		shape.send(c)
+	default:
+		c.w.Send(&pgproto3.Query{String: text})
 	}
 	if sh := t.Shard; sh != nil {
 		s.srv.metrics.BackendQuery(protocol, s.dbName, sh.Name, roleOf(c.addr, sh))
 	}
 	if err := c.w.Flush(); err != nil {
-		return &backendError{c.addr, err}
+		return nil, &backendError{c.addr, err}
 	}
-	return nil
+	return shape, nil
 }
 
 // copyIn forwards the client's COPY data to the server until CopyDone or
@@ -243,7 +295,7 @@ func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.P
 		return classify(firstErr(errs))
 	}
 	for i, l := range leases {
-		if err := s.send(l.conn, w, plan.Targets[i], plan.Merge != nil); err != nil {
+		if _, err := s.send(l.conn, w, plan.Targets[i], plan.Merge != nil); err != nil {
 			for j := range i + 1 {
 				broken[j] = true // sent, with an answer nobody will read
 			}

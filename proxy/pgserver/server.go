@@ -61,6 +61,7 @@ type Server struct {
 	metrics *metrics.Metrics
 	conns   *drain.Group
 	columns router.ColumnCache // tables' column orders, for INSERTs without a column list
+	shapes  shapeBook          // which statement shapes prepare (prepare_simple)
 
 	bufs       *pgwire.BufferPool // client buffers, lent only while a client is busy
 	clients    atomic.Int64

@@ -53,6 +53,7 @@ type session struct {
 	// until Sync.
 	implicitOff bool
 	one         [1]string // the statement of a one-statement query, without allocating
+	shapeKey    []byte    // preparedShape's scratch
 }
 
 func newSession(s *Server, nc net.Conn, dc *drain.Conn) *session {
@@ -311,6 +312,9 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	case plan.Route == router.RouteLocal:
 		err = s.local(ctx, db, plan, w.sql)
 	case plan.Route == router.RouteSingle:
+		if w.ext == nil && db.PrepareSimple {
+			w.shape = s.preparedShape(plan)
+		}
 		err = s.single(ctx, db, plan.Targets[0], w)
 	default:
 		err = s.multi(ctx, db, plan, w)

@@ -15,6 +15,9 @@ type work struct {
 	sql  string
 	prep *router.Prepared // a named statement's text, tokenized once
 	ext  *extExec         // nil for the simple protocol
+	// shape, for the simple protocol: run the statement as its prepared
+	// shape (nil: send the text).
+	shape *shapeExec
 }
 
 // extExec is an Execute of a bound portal.
@@ -134,18 +137,19 @@ func (e *extExec) send(c *backendConn, text string, params []int, merge bool) {
 // per connection, so a client's statements survive transaction pooling:
 // whichever connection runs them prepares them once.
 func (c *backendConn) statementName(text string, oids []uint32) (name, key string, ok bool) {
-	key = text
+	k := append(c.keyBuf[:0], text...)
 	for _, o := range oids {
-		key += "\x00" + strconv.FormatUint(uint64(o), 10)
+		k = binary.BigEndian.AppendUint32(append(k, 0), o)
 	}
-	if name, ok := c.prepared[key]; ok {
-		return name, key, true
+	c.keyBuf = k
+	if name, ok := c.prepared[string(k)]; ok { // no allocation for the lookup
+		return name, "", true
 	}
 	if c.prepared == nil {
 		c.prepared = map[string]string{}
 	}
 	c.nextStmt++
-	name = "sg" + strconv.Itoa(c.nextStmt)
+	name, key = "sg"+strconv.Itoa(c.nextStmt), string(k)
 	c.prepared[key] = name
 	return name, key, false
 }
