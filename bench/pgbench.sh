@@ -16,6 +16,8 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 work=$(mktemp -d)
 pids=()
 cleanup() {
+  # PgBouncer under runuser: signal it, not runuser (SIGINT would wait for clients).
+  [ -n "${bouncer:-}" ] && kill -TERM "$bouncer" 2>/dev/null || true
   for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
