@@ -34,6 +34,9 @@ type backendConn struct {
 	// protocol, oldest first (see shapes.go).
 	shapeOrder []string
 	keyBuf     []byte // statementName's scratch
+	// opening are the transaction's deferred BEGIN... that join left for
+	// the next send to put in front of its statement.
+	opening []string
 	// lastTag and lastStatus are the command tag and transaction status
 	// of the last statement run with query.
 	lastTag    string

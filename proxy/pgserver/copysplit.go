@@ -54,7 +54,7 @@ func (s *session) copySplit(ctx context.Context, db *topology.DB, plan *router.P
 func (s *session) copySplitTx(ctx context.Context, db *topology.DB, t *topology.Table, opts copyOptions, sql string) (string, error) {
 	leases := make([]*lease, len(db.Shards))
 	for i, sh := range db.Shards {
-		l, err := s.join(ctx, db, sh)
+		l, err := s.join(ctx, db, sh, false)
 		if err != nil {
 			return "", err
 		}

@@ -72,7 +72,7 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 	var l *lease
 	var err error
 	if avoid == "" {
-		l, err = s.acquire(ctx, db, t)
+		l, err = s.acquireFor(ctx, db, t, true)
 	} else {
 		var c *backendConn
 		var release func(bool)
@@ -109,10 +109,11 @@ func (s *session) relay(c *backendConn, w *work, t router.Target) (byte, error) 
 // shape, whose Parse or Bind failed before anything ran, outside any
 // transaction: nothing reached the client and the text is to be sent.
 func (s *session) relayOnce(c *backendConn, w *work, t router.Target) (status byte, again bool, err error) {
-	shape, err := s.send(c, w, t, false)
+	sent, err := s.send(c, w, t, false)
 	if err != nil {
 		return 0, false, err
 	}
+	shape, opening := sent.shape, sent.opening
 	var result error
 	var held []byte // the shape's Parse or Bind error, until ReadyForQuery says what it aborted
 	bound := false
@@ -120,6 +121,28 @@ func (s *session) relayOnce(c *backendConn, w *work, t router.Target) (status by
 		typ, body, err := c.r.ReadRaw()
 		if err != nil {
 			return 0, false, &backendError{c.addr, err}
+		}
+		if opening > 0 && typ != 'Z' {
+			// The answer to the transaction's opening statements: the
+			// client had its answer when they were deferred. One that
+			// failed kept the statement from running; the client learns
+			// why.
+			switch typ {
+			case 'C':
+				opening--
+			case 'E':
+				if isFatal(body) {
+					return 0, false, sessionEnded(c, body)
+				}
+				opening = 0
+				c.failed() // the server skipped the statement's Parse too
+				s.forwarded++
+				s.w.WriteRaw(typ, body)
+				result = errRelayed
+			case 'S':
+				c.noteParameter(body)
+			}
+			continue
 		}
 		switch typ {
 		case 'Z':
@@ -188,32 +211,60 @@ func (s *session) relayOnce(c *backendConn, w *work, t router.Target) (status by
 	}
 }
 
+// sent says how send started a statement.
+type sent struct {
+	shape   *shapeExec // it runs as its prepared shape
+	opening int        // the transaction's opening statements that went first
+}
+
 // send starts a statement on a connection: a Query (or its prepared
-// shape, which it returns), or for the extended protocol Parse (once per
-// connection and text), Bind, Describe, Execute and Sync. describe forces
-// a RowDescription (a merge needs the types).
-func (s *session) send(c *backendConn, w *work, t router.Target, describe bool) (*shapeExec, error) {
+// shape), or for the extended protocol Parse (once per connection and
+// text), Bind, Describe, Execute and Sync. describe forces a
+// RowDescription (a merge needs the types). The transaction's opening
+// statements, when join left them to go with this one, go first in the
+// same message sequence, so that if one fails the statement does not run:
+// in front of a Query's text, or as extended-protocol executions, whose
+// failure makes the server skip to Sync.
+func (s *session) send(c *backendConn, w *work, t router.Target, describe bool) (sent, error) {
 	text := t.SQL
 	if text == "" {
 		text = w.sql
 	}
-	var shape *shapeExec
+	out := sent{opening: len(c.opening)}
 	switch {
 	case w.ext != nil:
+		c.sendOpening()
 		w.ext.send(c, text, t.Params, describe)
 	case w.shape != nil && t.SQL == "" && !describe && c.conformingStrings():
-		shape = w.shape
-		shape.send(c)
+		out.shape = w.shape
+		c.sendOpening()
+		out.shape.send(c)
 	default:
+		if len(c.opening) > 0 {
+			// "\n;\n": a statement ending in a -- comment still ends.
+			text = strings.Join(append(c.opening, text), "\n;\n")
+			c.opening = nil
+		}
 		c.w.Send(&pgproto3.Query{String: text})
 	}
 	if sh := t.Shard; sh != nil {
 		s.srv.metrics.BackendQuery(protocol, s.dbName, sh.Name, roleOf(c.addr, sh))
 	}
 	if err := c.w.Flush(); err != nil {
-		return nil, &backendError{c.addr, err}
+		return sent{}, &backendError{c.addr, err}
 	}
-	return shape, nil
+	return out, nil
+}
+
+// sendOpening queues the transaction's opening statements as unnamed
+// extended-protocol executions.
+func (c *backendConn) sendOpening() {
+	for _, sql := range c.opening {
+		c.w.Send(&pgproto3.Parse{Query: sql})
+		c.w.Send(&pgproto3.Bind{})
+		c.w.Send(&pgproto3.Execute{})
+	}
+	c.opening = nil
 }
 
 // copyIn forwards the client's COPY data to the server until CopyDone or

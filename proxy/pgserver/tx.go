@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,8 +70,14 @@ func (t *txState) connTo(sh *topology.Shard) *backendConn {
 // the pool of the server the health monitor picks; inside, the
 // transaction's connection to the target's shard.
 func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target) (*lease, error) {
+	return s.acquireFor(ctx, db, t, false)
+}
+
+// acquireFor is acquire; opening: a shard new to the transaction gets its
+// deferred BEGIN... with the statement, which the caller sends with send.
+func (s *session) acquireFor(ctx context.Context, db *topology.DB, t router.Target, opening bool) (*lease, error) {
 	if s.tx.open {
-		return s.join(ctx, db, t.Shard)
+		return s.join(ctx, db, t.Shard, opening)
 	}
 	c, _, release, err := s.connect(ctx, db, t)
 	if err != nil {
@@ -81,9 +88,11 @@ func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target)
 
 // join returns the transaction's connection to a shard, taking one from
 // the shard primary's pool and starting the transaction there (the
-// deferred BEGIN...) when the shard is new to it. Losing the connection
-// aborts the whole transaction.
-func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard) (*lease, error) {
+// deferred BEGIN...) when the shard is new to it: at once, or with
+// opening, in front of the next statement send writes to it, which saves
+// a round trip (a failing BEGIN then skips the statement: see send).
+// Losing the connection aborts the whole transaction.
+func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard, opening bool) (*lease, error) {
 	l := &lease{release: func(broken bool) {
 		if broken {
 			s.abortTx()
@@ -96,7 +105,9 @@ func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.simple(strings.Join(s.tx.deferred, "; ")); err != nil {
+	if opening {
+		c.opening = slices.Clone(s.tx.deferred)
+	} else if err := c.simple(strings.Join(s.tx.deferred, "; ")); err != nil {
 		release(true)
 		return nil, classify(err)
 	}

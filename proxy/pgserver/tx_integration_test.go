@@ -336,3 +336,68 @@ func TestTwoPhaseCommitInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The deferred BEGIN (and SET LOCAL...) goes to a shard together with the
+// first statement that needs it. When one of them fails, that statement
+// must not run at all, in each way a statement is sent: as text, as the
+// client's extended-protocol statement, and as a prepared shape.
+func TestTransactionOpeningGoesWithTheFirstStatement(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	ids := f.idsOn(6)[0]
+	simple := f.connect(t)
+	extended, err := pgx.Connect(ctx, f.dsn("app", "app-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { extended.Close(ctx) })
+	// A shape the proxy has prepared already, so it runs prepared in a
+	// transaction.
+	for _, id := range ids[4:6] {
+		if _, err := simple.Exec(ctx, fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'warm')", id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insertText := func(id int64) error {
+		_, err := simple.Exec(ctx, fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'x')", id))
+		return err
+	}
+	insertExtended := func(id int64) error {
+		_, err := extended.Exec(ctx, "INSERT INTO users (id, name) VALUES ($1, 'x')", id)
+		return err
+	}
+	for _, c := range []struct {
+		name   string
+		conn   *pgx.Conn
+		insert func(int64) error
+		id     int64
+	}{
+		{"text", simple, func(id int64) error {
+			_, err := simple.Exec(ctx, fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'x') RETURNING id", id))
+			return err
+		}, ids[0]},
+		{"extended", extended, insertExtended, ids[1]},
+		{"prepared shape", simple, insertText, ids[2]},
+	} {
+		for _, sql := range []string{"BEGIN", "SET LOCAL lock_timeout = 'not a duration'"} {
+			if _, err := c.conn.Exec(ctx, sql); err != nil {
+				t.Fatalf("%s: %s: %v", c.name, sql, err)
+			}
+		}
+		if err := c.insert(c.id); pgCode(err) != "22023" {
+			t.Fatalf("%s: the INSERT after a failing SET LOCAL: %v, want 22023", c.name, err)
+		}
+		if _, err := c.conn.Exec(ctx, "COMMIT"); err != nil {
+			t.Fatalf("%s: COMMIT: %v", c.name, err)
+		}
+	}
+	// And when the opening succeeds, the statement runs in the transaction.
+	for _, sql := range []string{"BEGIN", fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'x')", ids[3]), "ROLLBACK"} {
+		if _, err := simple.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := f.userIDs(t, 0), sorted(ids[4], ids[5]); !slices.Equal(got, want) {
+		t.Fatalf("shard 0 holds %v, want only %v", got, want)
+	}
+}
