@@ -127,6 +127,9 @@ func (c *planner) locate() (location, error) {
 	if c.st.Select != nil && c.st.Select.Compound != "" {
 		return c.locateArms()
 	}
+	if loc, ok := c.pointLocation(); ok {
+		return loc, nil
+	}
 	p := &placement{db: c.db, b: c.b}
 	p.add(c.st, nil)
 	for _, sc := range p.scopes {
