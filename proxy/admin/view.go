@@ -52,6 +52,7 @@ type DatabaseView struct {
 	BackendDB      string      `json:"backend_database,omitempty"`
 	ReadPolicy     string      `json:"read_policy"`
 	Transactions   string      `json:"transactions"`
+	PrepareSimple  bool        `json:"prepare_simple"`
 	MaxReplicaLag  string      `json:"max_replica_lag"` // "0s": no limit
 	MaxPerBackend  int         `json:"max_per_backend"`
 	IdleTimeout    string      `json:"idle_timeout"`
@@ -147,6 +148,7 @@ func BuildView(snap *topology.Snapshot, servers func() []ServerView, pools ...fu
 			BackendDB:     d.Backend.Database,
 			ReadPolicy:    string(d.ReadPolicy),
 			Transactions:  string(d.Transactions),
+			PrepareSimple: d.PrepareSimple,
 			MaxReplicaLag: d.MaxReplicaLag.String(),
 			MaxPerBackend: d.MaxPerBackend,
 			IdleTimeout:   d.IdleTimeout.String(),
