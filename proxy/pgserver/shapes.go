@@ -188,9 +188,9 @@ func (c *backendConn) evictShape() {
 // forget drops the shape's statement from c after its Parse or Bind
 // failed (a plan gone stale, say): the next use parses it anew.
 func (x *shapeExec) forget(c *backendConn) {
-	name, _, ok := c.statementName(x.text, x.oids)
-	delete(c.prepared, string(c.keyBuf))
-	if ok {
+	k := c.statementKey(x.text, x.oids)
+	if name, ok := c.prepared[string(k)]; ok {
+		delete(c.prepared, string(k))
 		c.w.Send(&pgproto3.Close{ObjectType: 'S', Name: name})
 	}
 	c.lastParsed = ""

@@ -137,11 +137,7 @@ func (e *extExec) send(c *backendConn, text string, params []int, merge bool) {
 // per connection, so a client's statements survive transaction pooling:
 // whichever connection runs them prepares them once.
 func (c *backendConn) statementName(text string, oids []uint32) (name, key string, ok bool) {
-	k := append(c.keyBuf[:0], text...)
-	for _, o := range oids {
-		k = binary.BigEndian.AppendUint32(append(k, 0), o)
-	}
-	c.keyBuf = k
+	k := c.statementKey(text, oids)
 	if name, ok := c.prepared[string(k)]; ok { // no allocation for the lookup
 		return name, "", true
 	}
@@ -152,6 +148,17 @@ func (c *backendConn) statementName(text string, oids []uint32) (name, key strin
 	name, key = "sg"+strconv.Itoa(c.nextStmt), string(k)
 	c.prepared[key] = name
 	return name, key, false
+}
+
+// statementKey is the key of c.prepared for a text and parameter types,
+// in c's scratch buffer (valid until the next call).
+func (c *backendConn) statementKey(text string, oids []uint32) []byte {
+	k := append(c.keyBuf[:0], text...)
+	for _, o := range oids {
+		k = binary.BigEndian.AppendUint32(append(k, 0), o)
+	}
+	c.keyBuf = k
+	return k
 }
 
 // failed forgets a statement whose Parse may have failed, so it is parsed
