@@ -94,8 +94,16 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 			return &clientError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
 		}
 		ps := &preparedStmt{sql: m.Query, oids: append([]uint32(nil), m.ParameterOIDs...)}
-		if m.Name != "" { // executed many times: tokenize once
+		switch prev := s.ext.stmts[""]; {
+		case m.Name != "": // executed many times: tokenize once
 			ps.prep = s.srv.router.Prepare(m.Query)
+		case prev != nil && prev.sql == m.Query:
+			// The same unnamed text again (a driver that never names its
+			// statements, in a loop): tokenize it once, on its second use.
+			if prev.prep == nil {
+				prev.prep = s.srv.router.Prepare(m.Query)
+			}
+			ps.prep = prev.prep
 		}
 		s.ext.stmts[m.Name] = ps
 		s.w.Send(&pgproto3.ParseComplete{})

@@ -118,3 +118,54 @@ func TestProxyExtendedProtocol(t *testing.T) {
 		t.Errorf("session unusable after errors: %v", err)
 	}
 }
+
+// Drivers that never name their statements (lib/pq, psycopg, JDBC before
+// its prepare threshold) send the same text in an unnamed Parse every
+// time, with other keys: each execution routes by its own parameters.
+func TestUnnamedStatementsRouteByTheirOwnParameters(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, f.dsn("app", "app-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const insert = "INSERT INTO users (id, name) VALUES ($1, $2)"
+	for id := 1; id <= 20; id++ {
+		// ExecParams: unnamed Parse, Bind, Describe, Execute, Sync.
+		res := conn.PgConn().ExecParams(ctx, insert, [][]byte{fmt.Appendf(nil, "%d", id), fmt.Appendf(nil, "u%d", id)}, nil, nil, nil).Read()
+		if res.Err != nil {
+			t.Fatalf("insert %d: %v", id, res.Err)
+		}
+	}
+	for shard := range 2 {
+		rows, _ := f.direct(t, shard).Query(ctx, "SELECT id FROM users")
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if f.shardOf(id) != shard {
+				t.Errorf("user %d on shard %d, hashes to %d", id, shard, f.shardOf(id))
+			}
+		}
+		if len(ids) == 0 || len(ids) == 20 {
+			t.Errorf("shard %d holds %d of 20 rows: not spread", shard, len(ids))
+		}
+	}
+	if err := f.cluster.WaitReplicated(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id := 1; id <= 20; id++ {
+		res := conn.PgConn().ExecParams(ctx, "SELECT name FROM users WHERE id = $1", [][]byte{fmt.Appendf(nil, "%d", id)}, nil, nil, nil).Read()
+		if res.Err != nil || len(res.Rows) != 1 || string(res.Rows[0][0]) != fmt.Sprintf("u%d", id) {
+			t.Errorf("point read %d: %q %v", id, res.Rows, res.Err)
+		}
+		// Another text in between: it is routed as itself (a scan of
+		// every shard), not as the point read before it.
+		res = conn.PgConn().ExecParams(ctx, "SELECT count(*) FROM users WHERE name <> $1", [][]byte{fmt.Appendf(nil, "u%d", id)}, nil, nil, nil).Read()
+		if res.Err != nil || len(res.Rows) != 1 || string(res.Rows[0][0]) != "19" {
+			t.Errorf("scatter count after point read %d: %q %v", id, res.Rows, res.Err)
+		}
+	}
+}

@@ -249,10 +249,16 @@ func validCString(b []byte, name string) error {
 	return nil
 }
 
+// Built once: the validators run on every Bind and merged DataRow.
+var (
+	errMalformedBind    = fmt.Errorf("%w: malformed Bind", ErrProtocol)
+	errMalformedDataRow = fmt.Errorf("%w: malformed DataRow", ErrProtocol)
+)
+
 // validBind walks a Bind body: pgproto3 slices with a negative length
 // when a parameter's length is below -1.
 func validBind(b []byte) error {
-	bad := fmt.Errorf("%w: malformed Bind", ErrProtocol)
+	bad := errMalformedBind
 	for range 2 { // portal, statement
 		i := bytes.IndexByte(b, 0)
 		if i < 0 {
@@ -285,7 +291,7 @@ func validBind(b []byte) error {
 // validDataRow walks a DataRow body: a column length below -1 makes
 // pgproto3 slice with a negative length.
 func validDataRow(b []byte) error {
-	bad := fmt.Errorf("%w: malformed DataRow", ErrProtocol)
+	bad := errMalformedDataRow
 	rest, err := walkValues(b, bad)
 	if err != nil {
 		return err
