@@ -42,6 +42,11 @@ type backendConn struct {
 	// prepared maps statement text to its id on this connection.
 	prepared map[string]*backendStmt
 	order    []string // prepared texts, oldest first (eviction)
+
+	// opening are the transaction's deferred START TRANSACTION (and
+	// savepoints) that join left for sendTo to write in front of the
+	// statement that follows: one round trip instead of two.
+	opening []string
 }
 
 // backendStmt is a statement prepared on one backend connection.

@@ -34,6 +34,7 @@ func (s *session) release(l lease, broken bool) {
 		return
 	}
 	s.srv.health.Done(l.addr)
+	l.conn.opening = nil // a transaction that never reached the server
 	if broken {
 		l.pool.Discard(l.conn)
 	} else {
@@ -46,11 +47,18 @@ func (s *session) release(l lease, broken bool) {
 // the pool of the server the target's role picks; inside, the
 // transaction's connection to the target's shard (see join).
 func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target) (lease, error) {
+	return s.acquireFor(ctx, db, t, false)
+}
+
+// acquireFor is acquire; opening: a shard new to the transaction may get
+// its START TRANSACTION with the statement the caller sends next with
+// sendTo (see join).
+func (s *session) acquireFor(ctx context.Context, db *topology.DB, t router.Target, opening bool) (lease, error) {
 	if !s.autocommit && !s.tx.open {
 		s.openTx(nil) // autocommit=0: every statement is in a transaction
 	}
 	if s.tx.open {
-		return s.join(ctx, db, t.Shard)
+		return s.join(ctx, db, t.Shard, opening)
 	}
 	return s.connect(ctx, db, t)
 }

@@ -139,7 +139,7 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 	var l lease
 	var err error
 	if avoid == "" {
-		l, err = s.acquire(ctx, db, t)
+		l, err = s.acquireFor(ctx, db, t, true)
 	} else {
 		l, err = s.connectTo(ctx, db, t, avoid)
 	}
@@ -150,7 +150,8 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 	markState(l.conn, w.sql)
 	var be *backendError
 	var fe *fatalError
-	broken := errors.As(err, &be) || errors.As(err, &fe) || s.killed.Load() ||
+	var oe *openingError
+	broken := errors.As(err, &be) || errors.As(err, &fe) || errors.As(err, &oe) || s.killed.Load() ||
 		(!s.tx.open && status&statusInTrans != 0)
 	s.release(l, broken)
 	return err
@@ -158,8 +159,10 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 
 // sendTo starts a statement on a backend connection: COM_QUERY, or for a
 // prepared statement COM_STMT_EXECUTE of the text prepared on that
-// connection (prepared there on first use).
-func (s *session) sendTo(c *backendConn, w *work, t router.Target) error {
+// connection (prepared there on first use). The transaction's opening
+// statements pending on c go first, in the same write; it returns how
+// many went, whose answers come before the statement's.
+func (s *session) sendTo(c *backendConn, w *work, t router.Target) (int, error) {
 	text := t.SQL
 	if text == "" {
 		text = w.sql
@@ -168,9 +171,16 @@ func (s *session) sendTo(c *backendConn, w *work, t router.Target) error {
 	if !w.binary {
 		buf = append(append(buf, comQuery), text...)
 	} else {
+		if _, ok := c.prepared[text]; !ok && len(c.opening) > 0 {
+			// Preparing takes a round trip of its own: start the
+			// transaction in it rather than after it.
+			if err := c.begin(); err != nil {
+				return 0, err
+			}
+		}
 		st, err := c.prepare(text)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		params := w.params
 		if t.Params != nil {
@@ -180,7 +190,11 @@ func (s *session) sendTo(c *backendConn, w *work, t router.Target) error {
 			}
 		}
 		if len(params) != st.params {
-			return fmt.Errorf("%w: statement for shard %s takes %d parameters, %d bound", router.ErrUnsupported, t.Shard.Name, st.params, len(params))
+			err := fmt.Errorf("%w: statement for shard %s takes %d parameters, %d bound", router.ErrUnsupported, t.Shard.Name, st.params, len(params))
+			if berr := c.begin(); berr != nil { // the transaction goes on without this statement
+				return 0, berr
+			}
+			return 0, err
 		}
 		buf = mysqlwire.AppendStmtExecute(buf, st.id, 0, params)
 	}
@@ -188,10 +202,11 @@ func (s *session) sendTo(c *backendConn, w *work, t router.Target) error {
 	if sh := t.Shard; sh != nil {
 		s.srv.metrics.BackendQuery(protocol, s.dbName, sh.Name, roleOf(c.addr, sh))
 	}
-	if err := c.send(buf); err != nil {
-		return &backendError{c.addr, err}
+	opened := len(c.opening)
+	if err := c.sendAfterOpening(buf); err != nil {
+		return 0, &backendError{c.addr, err}
 	}
-	return nil
+	return opened, nil
 }
 
 // relay runs one statement on a connection and forwards the server's
@@ -199,11 +214,15 @@ func (s *session) sendTo(c *backendConn, w *work, t router.Target) error {
 // status flags. A server's ERR packet is forwarded and reported as
 // errRelayed.
 func (s *session) relay(ctx context.Context, c *backendConn, w *work, t router.Target) (uint16, error) {
-	if err := s.sendTo(c, w, t); err != nil {
+	opened, err := s.sendTo(c, w, t)
+	if err != nil {
 		return 0, err
 	}
 	s.watchOne(ctx, c)
 	defer s.unwatch()
+	if err := c.opened(opened); err != nil {
+		return 0, err
+	}
 	for {
 		p, err := c.ReadPacket()
 		if err != nil {

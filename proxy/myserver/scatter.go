@@ -66,7 +66,7 @@ func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.P
 	results := make([]*shardResult, n)
 	conns := make([]*backendConn, n)
 	for i, l := range leases {
-		if err := s.sendTo(l.conn, w, plan.Targets[i]); err != nil {
+		if _, err := s.sendTo(l.conn, w, plan.Targets[i]); err != nil { // join left no opening: see acquire
 			for j := range i + 1 {
 				broken[j] = true // sent, with an answer nobody will read
 			}

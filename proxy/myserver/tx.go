@@ -73,9 +73,17 @@ func (s *session) openTx(begin []string) {
 
 // join returns the transaction's connection to a shard, taking one from
 // the shard primary's pool and starting the transaction there (the
-// deferred statements) when the shard is new to it.
-func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard) (lease, error) {
+// deferred statements) when the shard is new to it: at once, or with
+// opening, in front of the statement sendTo writes next (see opening.go).
+func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard, opening bool) (lease, error) {
 	if c := s.tx.connTo(sh); c != nil {
+		if !opening && len(c.opening) > 0 {
+			// Its opening waited for a statement that did not go.
+			if err := c.begin(); err != nil {
+				s.loseTx()
+				return lease{}, err
+			}
+		}
 		return lease{conn: c, pinned: true}, nil
 	}
 	l, err := s.connect(ctx, db, router.Target{Shard: sh, Role: router.RolePrimary})
@@ -84,6 +92,12 @@ func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard)
 	}
 	if len(s.tx.parts) == 0 && db.Transactions == topology.TwoPhase {
 		s.tx.xa, s.tx.gid = true, twophase.Names(db.Name)
+	}
+	if opening && !s.tx.xa && canOpenWith(s.tx.deferred) {
+		l.conn.opening = append(l.conn.opening[:0], s.tx.deferred...)
+		s.tx.parts = append(s.tx.parts, txPart{shard: sh, lease: l})
+		s.tx.db = db
+		return lease{conn: l.conn, pinned: true}, nil
 	}
 	for i, q := range s.tx.deferred {
 		if s.tx.xa && i == s.tx.beginAt {
