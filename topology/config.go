@@ -70,9 +70,13 @@ type Database struct {
 	// PrepareSimple (postgres; default true): run simple-protocol
 	// SELECT/INSERT/UPDATE/DELETE as prepared statements on the servers,
 	// literals bound as parameters; false sends the text as it came.
-	PrepareSimple *bool         `yaml:"prepare_simple,omitempty"`
-	Pool          Pool          `yaml:"pool,omitempty"`
-	Shards        []ShardConfig `yaml:"shards"`
+	PrepareSimple *bool `yaml:"prepare_simple,omitempty"`
+	// CrossShardLockTimeout (default 10s; 0: the servers' own setting):
+	// how long a statement of a transaction that spans shards waits for a
+	// lock. A deadlock across shards is seen by no server; this ends it.
+	CrossShardLockTimeout *Duration     `yaml:"cross_shard_lock_timeout,omitempty"`
+	Pool                  Pool          `yaml:"pool,omitempty"`
+	Shards                []ShardConfig `yaml:"shards"`
 }
 
 // Backend holds the credentials and database name the proxy uses on every

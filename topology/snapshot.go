@@ -91,7 +91,11 @@ const (
 	DefaultReadPolicy    = RoundRobin
 	DefaultMaxPerBackend = 20
 	DefaultIdleTimeout   = 60 * time.Second
-	DefaultReplicaWeight = 1
+	// DefaultCrossShardLockTimeout ends a deadlock between two
+	// transactions that span shards (no server sees it) in seconds,
+	// rather than never (PostgreSQL) or after 50 s (MariaDB).
+	DefaultCrossShardLockTimeout = 10 * time.Second
+	DefaultReplicaWeight         = 1
 
 	DefaultReplicaFallback = FallbackPrimary
 	DefaultTxMode          = SingleShard
@@ -156,10 +160,14 @@ type DB struct {
 	// PrepareSimple: simple-protocol statements run as prepared statements
 	// on the servers, each shape parsed and planned once per connection.
 	PrepareSimple bool
-	MaxPerBackend int
-	IdleTimeout   time.Duration
-	tables        map[string]*Table
-	shardsByName  map[string]*Shard
+	// CrossShardLockTimeout: how long a statement of a transaction that
+	// spans shards waits for a lock (lock_timeout on PostgreSQL,
+	// innodb_lock_wait_timeout on MySQL); 0: the servers' own setting.
+	CrossShardLockTimeout time.Duration
+	MaxPerBackend         int
+	IdleTimeout           time.Duration
+	tables                map[string]*Table
+	shardsByName          map[string]*Shard
 }
 
 // Shard is the set of servers that own one key range.

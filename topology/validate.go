@@ -212,6 +212,14 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 	default:
 		d.PrepareSimple = *c.PrepareSimple
 	}
+	switch v := c.CrossShardLockTimeout; {
+	case v == nil:
+		d.CrossShardLockTimeout = DefaultCrossShardLockTimeout
+	case d.Protocol == MySQL && *v != 0 && (time.Duration(*v) < time.Second || time.Duration(*v)%time.Second != 0):
+		p.at(path+".cross_shard_lock_timeout", "mysql counts innodb_lock_wait_timeout in whole seconds: want 0 or e.g. 1s, 10s, got %s", time.Duration(*v))
+	default:
+		d.CrossShardLockTimeout = time.Duration(*v)
+	}
 	if d.MaxPerBackend == 0 {
 		d.MaxPerBackend = DefaultMaxPerBackend
 	} else if d.MaxPerBackend < 0 {

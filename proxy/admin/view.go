@@ -46,18 +46,20 @@ type ListenView struct {
 
 // DatabaseView is one logical database.
 type DatabaseView struct {
-	Name           string      `json:"name"`
-	Protocol       string      `json:"protocol"`
-	BackendUser    string      `json:"backend_user"`
-	BackendDB      string      `json:"backend_database,omitempty"`
-	ReadPolicy     string      `json:"read_policy"`
-	Transactions   string      `json:"transactions"`
-	PrepareSimple  bool        `json:"prepare_simple"`
-	MaxReplicaLag  string      `json:"max_replica_lag"` // "0s": no limit
-	MaxPerBackend  int         `json:"max_per_backend"`
-	IdleTimeout    string      `json:"idle_timeout"`
-	UnshardedShard string      `json:"unsharded_shard,omitempty"`
-	Shards         []ShardView `json:"shards"`
+	Name          string `json:"name"`
+	Protocol      string `json:"protocol"`
+	BackendUser   string `json:"backend_user"`
+	BackendDB     string `json:"backend_database,omitempty"`
+	ReadPolicy    string `json:"read_policy"`
+	Transactions  string `json:"transactions"`
+	PrepareSimple bool   `json:"prepare_simple"`
+	// CrossShardLockTimeout: "0s": the servers' own lock timeouts.
+	CrossShardLockTimeout string      `json:"cross_shard_lock_timeout"`
+	MaxReplicaLag         string      `json:"max_replica_lag"` // "0s": no limit
+	MaxPerBackend         int         `json:"max_per_backend"`
+	IdleTimeout           string      `json:"idle_timeout"`
+	UnshardedShard        string      `json:"unsharded_shard,omitempty"`
+	Shards                []ShardView `json:"shards"`
 }
 
 // ShardView is one shard and its servers.
@@ -142,17 +144,18 @@ func BuildView(snap *topology.Snapshot, servers func() []ServerView, pools ...fu
 	}
 	for _, d := range snap.Databases() {
 		dv := DatabaseView{
-			Name:          d.Name,
-			Protocol:      string(d.Protocol),
-			BackendUser:   d.Backend.User,
-			BackendDB:     d.Backend.Database,
-			ReadPolicy:    string(d.ReadPolicy),
-			Transactions:  string(d.Transactions),
-			PrepareSimple: d.PrepareSimple,
-			MaxReplicaLag: d.MaxReplicaLag.String(),
-			MaxPerBackend: d.MaxPerBackend,
-			IdleTimeout:   d.IdleTimeout.String(),
-			Shards:        make([]ShardView, 0, len(d.Shards)),
+			Name:                  d.Name,
+			Protocol:              string(d.Protocol),
+			BackendUser:           d.Backend.User,
+			BackendDB:             d.Backend.Database,
+			ReadPolicy:            string(d.ReadPolicy),
+			Transactions:          string(d.Transactions),
+			PrepareSimple:         d.PrepareSimple,
+			CrossShardLockTimeout: d.CrossShardLockTimeout.String(),
+			MaxReplicaLag:         d.MaxReplicaLag.String(),
+			MaxPerBackend:         d.MaxPerBackend,
+			IdleTimeout:           d.IdleTimeout.String(),
+			Shards:                make([]ShardView, 0, len(d.Shards)),
 		}
 		if d.Unsharded != nil {
 			dv.UnshardedShard = d.Unsharded.Name

@@ -39,6 +39,10 @@ type txState struct {
 	// must be reset before another client gets them.
 	savedSettings map[string]string
 	dirtySets     bool
+	// lockTimeout is the SET LOCAL lock_timeout the transaction runs on
+	// every participant since it spans shards ("": none; see
+	// locktimeout.go).
+	lockTimeout string
 }
 
 // txPart is one shard's connection in a transaction.
@@ -100,6 +104,9 @@ func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard,
 	}}
 	if l.conn = s.tx.connTo(sh); l.conn != nil {
 		return l, nil
+	}
+	if err := s.spanShards(db); err != nil {
+		return nil, err
 	}
 	c, _, release, err := s.connect(ctx, db, router.Target{Shard: sh, Role: router.RolePrimary})
 	if err != nil {
@@ -261,6 +268,9 @@ func (s *session) inTx(ctx context.Context, db *topology.DB, sql string) error {
 		err = s.single(ctx, db, router.Target{Shard: s.tx.parts[0].shard, Role: router.RolePrimary}, &work{sql: sql})
 	default:
 		err = s.onEveryPart(sql, 0)
+		if err == nil && tag == "ROLLBACK" {
+			err = s.afterRollbackTo()
+		}
 		if err == nil {
 			err = s.complete(tag)
 		}
