@@ -35,6 +35,9 @@ type backendConn struct {
 	// variable assigned in a SELECT, a temporary table, a SQL PREPARE, a
 	// lock): the next other session gets the connection reset.
 	dirty bool
+	// stale: a transaction left a setting here (see locktimeout.go):
+	// reset before the next use, whichever session it serves.
+	stale bool
 
 	// lastUsed is when the connection went back to its pool.
 	lastUsed time.Time
@@ -103,11 +106,11 @@ func (c *backendConn) send(payload []byte) error {
 // that are not a prefix of the session's is reset first
 // (COM_RESET_CONNECTION), so one client's state never leaks to the next.
 func (c *backendConn) syncState(s *session) error {
-	if c.owner == s && c.version == s.stateVersion {
+	if c.owner == s && c.version == s.stateVersion && !c.stale {
 		return nil
 	}
 	want := s.sets
-	if c.dirty || len(c.sets) > len(want) || !slices.Equal(c.sets, want[:len(c.sets)]) {
+	if c.dirty || c.stale || len(c.sets) > len(want) || !slices.Equal(c.sets, want[:len(c.sets)]) {
 		if err := c.reset(); err != nil {
 			return err
 		}
@@ -136,7 +139,7 @@ func (c *backendConn) reset() error {
 		return mysqlwire.ParseError(p)
 	}
 	c.sets = c.sets[:0]
-	c.dirty = false
+	c.dirty, c.stale = false, false
 	clear(c.prepared)
 	c.order = c.order[:0]
 	c.owner = nil

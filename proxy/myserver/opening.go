@@ -19,7 +19,7 @@ import (
 
 // safeOpening matches the deferred statements that cannot fail on a
 // connection with no transaction open.
-var safeOpening = regexp.MustCompile("(?i)^\\s*(?:begin(?:\\s+work)?|start\\s+transaction(?:\\s+read\\s+only|\\s+with\\s+consistent\\s+snapshot)?|savepoint\\s+(?:\\w+|`[^`]+`))\\s*;?\\s*$")
+var safeOpening = regexp.MustCompile("(?i)^\\s*(?:begin(?:\\s+work)?|start\\s+transaction(?:\\s+read\\s+only|\\s+with\\s+consistent\\s+snapshot)?|savepoint\\s+(?:\\w+|`[^`]+`)|set\\s+session\\s+innodb_lock_wait_timeout\\s*=\\s*\\d+)\\s*;?\\s*$")
 
 // canOpenWith reports whether a transaction's deferred statements may go
 // in front of its first statement.

@@ -33,6 +33,10 @@ type txState struct {
 	xa      bool
 	gid     func(i int) string
 	beginAt int
+	// lockTimeout is the SET SESSION innodb_lock_wait_timeout the
+	// transaction runs on every participant since it spans shards ("":
+	// none; see locktimeout.go).
+	lockTimeout string
 }
 
 // txPart is one shard's connection in a transaction.
@@ -86,9 +90,15 @@ func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard,
 		}
 		return lease{conn: c, pinned: true}, nil
 	}
+	if err := s.spanShards(db); err != nil {
+		return lease{}, err
+	}
 	l, err := s.connect(ctx, db, router.Target{Shard: sh, Role: router.RolePrimary})
 	if err != nil {
 		return lease{}, err
+	}
+	if s.tx.lockTimeout != "" {
+		l.conn.stale = true // its deferred statements set the timeout
 	}
 	if len(s.tx.parts) == 0 && db.Transactions == topology.TwoPhase {
 		s.tx.xa, s.tx.gid = true, twophase.Names(db.Name)
