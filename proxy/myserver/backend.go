@@ -190,9 +190,11 @@ func (c *backendConn) prepare(sql string) (*backendStmt, error) {
 // remember records a statement prepared on this connection.
 func (c *backendConn) remember(sql string, st *backendStmt) {
 	if old, ok := c.prepared[sql]; ok {
-		// Prepared twice (a client PREPARE of a text already here): the
-		// older id stays valid on the server until the connection closes.
-		_ = old
+		// Prepared twice: a client PREPAREs a text already here (drivers
+		// that prepare, execute and close every query do it each time).
+		// The older server statement is closed, or they would pile up to
+		// max_prepared_stmt_count and the server would refuse them all.
+		c.queueClose(old.id)
 		c.prepared[sql] = st
 		return
 	}
@@ -214,6 +216,16 @@ func (c *backendConn) skipDefinitions(params, columns int) error {
 		}
 	}
 	return nil
+}
+
+// queueClose buffers a COM_STMT_CLOSE (which has no answer): it goes
+// with the next command written, in the same write.
+func (c *backendConn) queueClose(id uint32) {
+	var buf [5]byte
+	buf[0] = comStmtClose
+	binary.LittleEndian.PutUint32(buf[1:], id)
+	c.ResetSequence()
+	_ = c.WritePacket(buf[:]) // buffered: a failure shows at the next flush
 }
 
 func (c *backendConn) closeStmt(id uint32) error {

@@ -265,3 +265,36 @@ func TestStmtBackendKilled(t *testing.T) {
 		t.Errorf("score %d on the shard, but %d updates succeeded", n, applied)
 	}
 }
+
+// go-sql-driver without interpolateParams prepares, executes and closes
+// every query with arguments: the same text is prepared again and again
+// on the same server connection, and each older server statement must be
+// closed, or they pile up until max_prepared_stmt_count (16382) and the
+// server refuses every PREPARE.
+func TestRepeatedPrepareDoesNotPileUpOnTheServer(t *testing.T) {
+	f := startFixture(t, 0, func(c *topology.Config) { c.Databases[0].Pool.MaxPerBackend = 1 })
+	db := f.open(t, map[string]string{"interpolateParams": "false"})
+	mustExec(t, db, "INSERT INTO users (id, name) VALUES (1, 'one')")
+	count := func() int64 { // on both shards: PREPARE runs on one, EXECUTE on the row's
+		var total int64
+		for i := range 2 {
+			var name string
+			var n int64
+			if err := f.shardDB(t, i).QueryRow("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'").Scan(&name, &n); err != nil {
+				t.Fatal(err)
+			}
+			total += n
+		}
+		return total
+	}
+	before := count()
+	for range 300 {
+		var name string
+		if err := db.QueryRow("SELECT name FROM users WHERE id = ?", 1).Scan(&name); err != nil || name != "one" {
+			t.Fatalf("point read: %q %v", name, err)
+		}
+	}
+	if after := count(); after-before > 5 {
+		t.Fatalf("300 prepare/execute/close rounds left %d more statements prepared on the server", after-before)
+	}
+}
