@@ -30,10 +30,10 @@ type backendConn struct {
 	prepared   map[string]string
 	nextStmt   int
 	lastParsed string // key of the statement the last send parsed
-	// shapeOrder lists the keys of the shapes prepared here for the simple
-	// protocol, oldest first (see shapes.go).
-	shapeOrder []string
-	keyBuf     []byte // statementName's scratch
+	// order lists the keys of prepared, oldest first: at most
+	// maxStatementsPerConn stay prepared (see statementName).
+	order  []string
+	keyBuf []byte // statementName's scratch
 	// opening are the transaction's deferred BEGIN... that join left for
 	// the next send to put in front of its statement.
 	opening []string

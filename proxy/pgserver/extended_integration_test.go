@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/shardgate/shardgate/topology"
+	"github.com/shardgate/shardgate/topology/localcluster"
 )
 
 // pgx in its default mode: extended protocol, cached prepared statements,
@@ -166,6 +169,44 @@ func TestUnnamedStatementsRouteByTheirOwnParameters(t *testing.T) {
 		res = conn.PgConn().ExecParams(ctx, "SELECT count(*) FROM users WHERE name <> $1", [][]byte{fmt.Appendf(nil, "u%d", id)}, nil, nil, nil).Read()
 		if res.Err != nil || len(res.Rows) != 1 || string(res.Rows[0][0]) != "19" {
 			t.Errorf("scatter count after point read %d: %q %v", id, res.Rows, res.Err)
+		}
+	}
+}
+
+// Statements of the extended protocol count against the same bound as
+// shapes: a client sending many distinct texts leaves each server
+// connection with at most maxStatementsPerConn prepared, the newest.
+func TestExtendedStatementsPerConnectionBound(t *testing.T) {
+	old := maxStatementsPerConn
+	maxStatementsPerConn = 5
+	t.Cleanup(func() { maxStatementsPerConn = old })
+	c := startCluster(t, localcluster.Options{ReplicasPerShard: localcluster.NoReplicas})
+	f := serveProxy(t, c, Options{}, func(c *topology.Config) { c.Databases[0].Pool.MaxPerBackend = 1 })
+	ctx := t.Context()
+	proxy := f.connect(t).PgConn()
+	var texts []string
+	for i := range 12 {
+		sql := fmt.Sprintf("SELECT /* shard=-80 */ $1::int AS c%d", i)
+		res := proxy.ExecParams(ctx, sql, [][]byte{[]byte("1")}, nil, nil, nil).Read()
+		if res.Err != nil || len(res.Rows) != 1 || string(res.Rows[0][0]) != "1" {
+			t.Fatalf("%s: %q %v", sql, res.Rows, res.Err)
+		}
+		texts = append(texts, sql)
+	}
+	res := proxy.ExecParams(ctx, "SELECT /* shard=-80 */ statement FROM pg_prepared_statements ORDER BY statement", nil, nil, nil, nil).Read()
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	held := map[string]bool{}
+	for _, row := range res.Rows {
+		held[string(row[0])] = true
+	}
+	if len(res.Rows) > 5 {
+		t.Errorf("the connection holds %d statements, want at most 5", len(res.Rows))
+	}
+	for i, sql := range texts {
+		if want := i >= len(texts)-4; held[sql] != want { // the newest four, and the query asking
+			t.Errorf("statement %d held: %v, want %v", i, held[sql], want)
 		}
 	}
 }

@@ -20,8 +20,8 @@ package pgserver
 // nothing; once it has prepared, it runs prepared in transactions too.
 //
 // Only shapes seen twice are prepared (a one-off statement would only take
-// server memory), and each connection keeps at most maxShapesPerConn of
-// them, closing the oldest. Other string forms (E'', B'', X'', U&'', N'')
+// server memory), and each connection keeps at most maxStatementsPerConn
+// statements, closing the oldest (see statementName). Other string forms (E'', B'', X'', U&'', N'')
 // and a session with standard_conforming_strings off keep the text as is.
 
 import (
@@ -35,10 +35,6 @@ import (
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/sqltext"
 )
-
-// maxShapesPerConn bounds the shapes one backend connection keeps
-// prepared (a variable for tests).
-var maxShapesPerConn = 500
 
 const (
 	// maxShapeVerdicts bounds the shapes the server remembers; past it the
@@ -160,8 +156,6 @@ func (x *shapeExec) send(c *backendConn) {
 	name, key, ok := c.statementName(x.text, x.oids)
 	c.lastParsed = ""
 	if !ok {
-		c.evictShape()
-		c.shapeOrder = append(c.shapeOrder, key)
 		c.w.Send(&pgproto3.Parse{Name: name, Query: x.text, ParameterOIDs: x.oids})
 		c.lastParsed = key
 	}
@@ -169,20 +163,6 @@ func (x *shapeExec) send(c *backendConn) {
 	c.w.Send(&pgproto3.Describe{ObjectType: 'P'})
 	c.w.Send(&pgproto3.Execute{})
 	c.w.Send(&pgproto3.Sync{})
-}
-
-// evictShape closes the connection's oldest prepared shape when it has
-// maxShapesPerConn of them.
-func (c *backendConn) evictShape() {
-	if len(c.shapeOrder) < maxShapesPerConn {
-		return
-	}
-	key := c.shapeOrder[0]
-	c.shapeOrder = append(c.shapeOrder[:0], c.shapeOrder[1:]...)
-	if name, ok := c.prepared[key]; ok {
-		delete(c.prepared, key)
-		c.w.Send(&pgproto3.Close{ObjectType: 'S', Name: name})
-	}
 }
 
 // forget drops the shape's statement from c after its Parse or Bind

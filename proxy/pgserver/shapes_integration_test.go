@@ -192,12 +192,12 @@ func TestPreparedShapesInTransactionsAndAfterDDL(t *testing.T) {
 	}
 }
 
-// Each backend connection keeps at most maxShapesPerConn shapes
+// Each backend connection keeps at most maxStatementsPerConn shapes
 // prepared, closing the oldest.
 func TestPreparedShapesPerConnectionBound(t *testing.T) {
-	old := maxShapesPerConn
-	maxShapesPerConn = 5
-	t.Cleanup(func() { maxShapesPerConn = old })
+	old := maxStatementsPerConn
+	maxStatementsPerConn = 5
+	t.Cleanup(func() { maxStatementsPerConn = old })
 	c := startCluster(t, localcluster.Options{ReplicasPerShard: localcluster.NoReplicas})
 	f := serveProxy(t, c, Options{}, func(c *topology.Config) { c.Databases[0].Pool.MaxPerBackend = 1 })
 	proxy := f.connect(t).PgConn()

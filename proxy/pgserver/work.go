@@ -132,10 +132,20 @@ func (e *extExec) send(c *backendConn, text string, params []int, merge bool) {
 	c.w.Send(&pgproto3.Sync{})
 }
 
+// maxStatementsPerConn bounds the statements one backend connection keeps
+// prepared, as PgBouncer's max_prepared_statements does: an application
+// that sends many distinct texts (IN lists of every length, literals in
+// the text) would otherwise fill the server's memory with plans (a
+// variable for tests).
+var maxStatementsPerConn = 500
+
 // statementName returns the connection's name for a statement text (and
 // parameter types), and whether it is already prepared there. Names are
 // per connection, so a client's statements survive transaction pooling:
-// whichever connection runs them prepares them once.
+// whichever connection runs them prepares them once. A new one makes the
+// oldest go when the connection has maxStatementsPerConn: its Close is
+// queued in front of the caller's Parse (every reader of the answer skips
+// CloseComplete).
 func (c *backendConn) statementName(text string, oids []uint32) (name, key string, ok bool) {
 	k := c.statementKey(text, oids)
 	if name, ok := c.prepared[string(k)]; ok { // no allocation for the lookup
@@ -144,9 +154,18 @@ func (c *backendConn) statementName(text string, oids []uint32) (name, key strin
 	if c.prepared == nil {
 		c.prepared = map[string]string{}
 	}
+	for len(c.order) >= maxStatementsPerConn {
+		old := c.order[0]
+		c.order = append(c.order[:0], c.order[1:]...)
+		if name, ok := c.prepared[old]; ok {
+			delete(c.prepared, old)
+			c.w.Send(&pgproto3.Close{ObjectType: 'S', Name: name})
+		}
+	}
 	c.nextStmt++
 	name, key = "sg"+strconv.Itoa(c.nextStmt), string(k)
 	c.prepared[key] = name
+	c.order = append(c.order, key)
 	return name, key, false
 }
 
