@@ -142,11 +142,7 @@ func TestUnnamedStatementsRouteByTheirOwnParameters(t *testing.T) {
 		}
 	}
 	for shard := range 2 {
-		rows, _ := f.direct(t, shard).Query(ctx, "SELECT id FROM users")
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			t.Fatal(err)
-		}
+		ids := f.userIDs(t, shard)
 		for _, id := range ids {
 			if f.shardOf(id) != shard {
 				t.Errorf("user %d on shard %d, hashes to %d", id, shard, f.shardOf(id))
