@@ -13,6 +13,12 @@ import (
 // statement.
 const maxLongData = 64 << 20
 
+// maxSessionStatements bounds the statements one client keeps prepared
+// (MariaDB's default max_prepared_stmt_count, which it applies to the
+// whole server): a client that never closes them would otherwise grow the
+// proxy's memory without end. A variable for tests.
+var maxSessionStatements = 16382
+
 // clientStmt is a statement the client prepared: a proxy-side id for a
 // text that is prepared lazily on each backend connection that runs it.
 type clientStmt struct {
@@ -35,6 +41,10 @@ func (s *session) stmtPrepare(ctx context.Context, sql string) error {
 	db, err := s.db()
 	if err != nil {
 		return err
+	}
+	if len(s.stmts) >= maxSessionStatements {
+		return &mysqlwire.Error{Code: 1461, State: "42000", Message: fmt.Sprintf(
+			"Can't create more than max_prepared_stmt_count statements (current value: %d): shardgate's limit per client; close statements you no longer use", maxSessionStatements)}
 	}
 	var l lease
 	if len(s.tx.parts) > 0 {

@@ -298,3 +298,40 @@ func TestRepeatedPrepareDoesNotPileUpOnTheServer(t *testing.T) {
 		t.Fatalf("300 prepare/execute/close rounds left %d more statements prepared on the server", after-before)
 	}
 }
+
+// A client keeps at most maxSessionStatements statements prepared: the
+// next PREPARE gets MySQL's own error for the limit, and closing one
+// makes room.
+func TestStmtPerClientLimit(t *testing.T) {
+	old := maxSessionStatements
+	maxSessionStatements = 10
+	t.Cleanup(func() { maxSessionStatements = old })
+	f := startFixture(t, 0)
+	db := f.open(t, map[string]string{"interpolateParams": "false"})
+	db.SetMaxOpenConns(1) // one client session
+	var stmts []*sql.Stmt
+	for i := range 10 {
+		st, err := db.Prepare("SELECT ? + " + itoa(int64(i)))
+		if err != nil {
+			t.Fatalf("statement %d: %v", i, err)
+		}
+		stmts = append(stmts, st)
+	}
+	_, err := db.Prepare("SELECT ? + 10")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1461 {
+		t.Fatalf("statement 11 of a limit of 10: %v, want 1461", err)
+	}
+	stmts[0].Close()
+	st, err := db.Prepare("SELECT ? + 10")
+	if err != nil {
+		t.Fatalf("after closing one: %v", err)
+	}
+	var n int64
+	if err := st.QueryRow(5).Scan(&n); err != nil || n != 15 {
+		t.Fatalf("the new statement: %d %v", n, err)
+	}
+	for _, s := range append(stmts[1:], st) {
+		s.Close()
+	}
+}

@@ -21,6 +21,11 @@ import (
 // an implicit transaction up to its Sync, as in PostgreSQL (see
 // beginImplicit).
 
+// maxSessionStatements bounds the statements one client keeps prepared:
+// a client that never closes them would otherwise grow the proxy's memory
+// without end (a variable for tests).
+var maxSessionStatements = 16384
+
 type preparedStmt struct {
 	sql  string
 	oids []uint32
@@ -90,8 +95,12 @@ func (s *session) extended(ctx context.Context, typ byte, body []byte) error {
 func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) error {
 	switch m := msg.(type) {
 	case *pgproto3.Parse:
-		if _, exists := s.ext.stmts[m.Name]; exists && m.Name != "" {
+		_, exists := s.ext.stmts[m.Name]
+		if exists && m.Name != "" {
 			return &clientError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
+		}
+		if !exists && len(s.ext.stmts) >= maxSessionStatements {
+			return &clientError{code: "53400", msg: fmt.Sprintf("shardgate: a client may keep at most %d prepared statements; close (DEALLOCATE) the ones no longer used", maxSessionStatements)}
 		}
 		ps := &preparedStmt{sql: m.Query, oids: append([]uint32(nil), m.ParameterOIDs...)}
 		switch prev := s.ext.stmts[""]; {

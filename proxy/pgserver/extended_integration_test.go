@@ -206,3 +206,32 @@ func TestExtendedStatementsPerConnectionBound(t *testing.T) {
 		}
 	}
 }
+
+// A client keeps at most maxSessionStatements statements: the next Parse
+// fails with 53400, and closing one makes room.
+func TestStatementsPerClientLimit(t *testing.T) {
+	old := maxSessionStatements
+	maxSessionStatements = 5
+	t.Cleanup(func() { maxSessionStatements = old })
+	f := startFixture(t)
+	ctx := t.Context()
+	conn := f.connect(t)
+	for i := range 5 {
+		if _, err := conn.Prepare(ctx, fmt.Sprintf("s%d", i), fmt.Sprintf("SELECT %d", i)); err != nil {
+			t.Fatalf("statement %d: %v", i, err)
+		}
+	}
+	if _, err := conn.Prepare(ctx, "s5", "SELECT 5"); pgCode(err) != "53400" {
+		t.Fatalf("statement 6 of a limit of 5: %v, want 53400", err)
+	}
+	if err := conn.Deallocate(ctx, "s0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Prepare(ctx, "s5", "SELECT 5"); err != nil {
+		t.Fatalf("after closing one: %v", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "s5").Scan(&n); err != nil || n != 5 {
+		t.Fatalf("the new statement: %d %v", n, err)
+	}
+}
