@@ -21,9 +21,9 @@ import (
 // an implicit transaction up to its Sync, as in PostgreSQL (see
 // beginImplicit).
 
-// maxSessionStatements bounds the statements one client keeps prepared:
-// a client that never closes them would otherwise grow the proxy's memory
-// without end (a variable for tests).
+// maxSessionStatements bounds the statements (and the portals) one client
+// keeps: a client that never closes them would otherwise grow the proxy's
+// memory without end (a variable for tests).
 var maxSessionStatements = 16384
 
 type preparedStmt struct {
@@ -120,6 +120,9 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 		st, ok := s.ext.stmts[m.PreparedStatement]
 		if !ok {
 			return &clientError{code: "26000", msg: fmt.Sprintf("prepared statement %q does not exist", m.PreparedStatement)}
+		}
+		if _, exists := s.ext.portals[m.DestinationPortal]; !exists && len(s.ext.portals) >= maxSessionStatements {
+			return &clientError{code: "53400", msg: fmt.Sprintf("shardgate: a client may keep at most %d portals; close the ones no longer used", maxSessionStatements)}
 		}
 		s.ext.portals[m.DestinationPortal] = &portal{stmt: st, bind: copyBind(m)}
 		s.w.Send(&pgproto3.BindComplete{})
