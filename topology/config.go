@@ -108,6 +108,9 @@ type TableRule struct {
 type Pool struct {
 	MaxPerBackend int      `yaml:"max_per_backend,omitempty"`
 	IdleTimeout   Duration `yaml:"idle_timeout,omitempty"`
+	// WaitTimeout: how long a statement waits for a busy pool's
+	// connection before it fails (default 2m; 0: no limit).
+	WaitTimeout *Duration `yaml:"wait_timeout,omitempty"`
 }
 
 // ShardConfig is one shard: the key range it owns and its servers.

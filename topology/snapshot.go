@@ -91,6 +91,8 @@ const (
 	DefaultReadPolicy    = RoundRobin
 	DefaultMaxPerBackend = 20
 	DefaultIdleTimeout   = 60 * time.Second
+	// DefaultPoolWaitTimeout is PgBouncer's query_wait_timeout.
+	DefaultPoolWaitTimeout = 2 * time.Minute
 	// DefaultCrossShardLockTimeout ends a deadlock between two
 	// transactions that span shards (no server sees it) in seconds,
 	// rather than never (PostgreSQL) or after 50 s (MariaDB).
@@ -165,9 +167,12 @@ type DB struct {
 	// innodb_lock_wait_timeout on MySQL); 0: the servers' own setting.
 	CrossShardLockTimeout time.Duration
 	MaxPerBackend         int
-	IdleTimeout           time.Duration
-	tables                map[string]*Table
-	shardsByName          map[string]*Shard
+	// PoolWaitTimeout: how long a statement waits for a connection of a
+	// full pool before it fails; 0: no limit.
+	PoolWaitTimeout time.Duration
+	IdleTimeout     time.Duration
+	tables          map[string]*Table
+	shardsByName    map[string]*Shard
 }
 
 // Shard is the set of servers that own one key range.

@@ -228,6 +228,10 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 	if d.IdleTimeout == 0 {
 		d.IdleTimeout = DefaultIdleTimeout
 	}
+	d.PoolWaitTimeout = DefaultPoolWaitTimeout
+	if c.Pool.WaitTimeout != nil {
+		d.PoolWaitTimeout = time.Duration(*c.Pool.WaitTimeout)
+	}
 
 	pw, _ := secret(p, path+".backend", c.Backend.Password, c.Backend.PasswordEnv)
 	d.Backend = Backend{User: c.Backend.User, Password: pw, Database: c.Backend.Database, TLS: c.Backend.TLS, CA: c.Backend.CA}

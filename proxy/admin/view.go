@@ -58,6 +58,7 @@ type DatabaseView struct {
 	MaxReplicaLag         string      `json:"max_replica_lag"` // "0s": no limit
 	MaxPerBackend         int         `json:"max_per_backend"`
 	IdleTimeout           string      `json:"idle_timeout"`
+	PoolWaitTimeout       string      `json:"pool_wait_timeout"` // "0s": no limit
 	UnshardedShard        string      `json:"unsharded_shard,omitempty"`
 	Shards                []ShardView `json:"shards"`
 }
@@ -155,6 +156,7 @@ func BuildView(snap *topology.Snapshot, servers func() []ServerView, pools ...fu
 			MaxReplicaLag:         d.MaxReplicaLag.String(),
 			MaxPerBackend:         d.MaxPerBackend,
 			IdleTimeout:           d.IdleTimeout.String(),
+			PoolWaitTimeout:       d.PoolWaitTimeout.String(),
 			Shards:                make([]ShardView, 0, len(d.Shards)),
 		}
 		if d.Unsharded != nil {

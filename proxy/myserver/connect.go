@@ -90,7 +90,10 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 		return lease{}, &mysqlwire.Error{Code: erUnknown, State: "HY000", Message: fmt.Sprintf("shardgate: shard %s: %v", t.Shard.Name, err)}
 	}
 	p := s.srv.back.poolFor(db, addr)
-	c, err := p.Acquire(ctx)
+	c, err := p.Acquire(ctx, db.PoolWaitTimeout)
+	if errors.Is(err, pool.ErrWaitTimeout) { // the server is fine: no retry, no failure reported
+		return lease{}, poolFull(addr, t.Shard.Name, err)
+	}
 	for tries := 0; err == nil && tries < 3 && c.mayBeDead() && netcheck.Dead(c.NetConn()); tries++ {
 		// The server closed this idle connection (it restarted, or
 		// killed it): never hand it out; dial a fresh one.
@@ -98,7 +101,10 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 		if tries == 0 {
 			s.srv.back.closeIdle(addr) // its siblings are likely dead too
 		}
-		c, err = p.Acquire(ctx)
+		c, err = p.Acquire(ctx, db.PoolWaitTimeout)
+		if errors.Is(err, pool.ErrWaitTimeout) {
+			return lease{}, poolFull(addr, t.Shard.Name, err)
+		}
 	}
 	if err != nil {
 		s.srv.health.ReportFailure(addr, err)
@@ -147,6 +153,13 @@ func roleOf(addr string, sh *topology.Shard) string {
 		return "primary"
 	}
 	return "replica"
+}
+
+// poolFull is the error of a statement that waited pool.wait_timeout for
+// a busy pool's connection.
+func poolFull(addr, shard string, err error) error {
+	return &mysqlwire.Error{Code: erTooManyConnections, State: "08004", Message: fmt.Sprintf(
+		"shardgate: backend %s (shard %s): %v; sessions holding transactions open keep connections, or pool.max_per_backend is too small", addr, shard, err)}
 }
 
 func isServerError(err error) bool {

@@ -25,12 +25,13 @@ func (e *relayedError) Unwrap() error { return e.e }
 
 // MySQL error codes the proxy itself answers with.
 const (
-	erNotSupported      = 1235 // ER_NOT_SUPPORTED_YET, 42000
-	erUnknown           = 1105 // ER_UNKNOWN_ERROR, HY000
-	erErrorDuringCommit = 1180 // ER_ERROR_DURING_COMMIT, HY000
-	erParse             = 1064 // ER_PARSE_ERROR, 42000
-	erQueryKilled       = 1317 // ER_QUERY_INTERRUPTED, 70100
-	erOutOfMemory       = 1038 // ER_OUT_OF_SORTMEMORY, HY001
+	erNotSupported       = 1235 // ER_NOT_SUPPORTED_YET, 42000
+	erUnknown            = 1105 // ER_UNKNOWN_ERROR, HY000
+	erErrorDuringCommit  = 1180 // ER_ERROR_DURING_COMMIT, HY000
+	erParse              = 1064 // ER_PARSE_ERROR, 42000
+	erQueryKilled        = 1317 // ER_QUERY_INTERRUPTED, 70100
+	erOutOfMemory        = 1038 // ER_OUT_OF_SORTMEMORY, HY001
+	erTooManyConnections = 1040 // ER_CON_COUNT_ERROR, 08004
 )
 
 // classify maps router, merge and backend errors to a MySQL error at the

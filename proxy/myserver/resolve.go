@@ -80,7 +80,7 @@ func (s *Server) resolveDB(ctx context.Context, db *topology.DB, olderThan time.
 	var all []string
 	for i, sh := range db.Shards {
 		p := s.back.poolFor(db, sh.Primary)
-		c, err := p.Acquire(ctx)
+		c, err := p.Acquire(ctx, 0)
 		if err != nil {
 			return 0, fmt.Errorf("shard %s: %w", sh.Name, err)
 		}

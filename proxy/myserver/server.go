@@ -188,7 +188,7 @@ const protocol = "mysql"
 // place of the handshake, as a MySQL server does.
 func refuseTooMany(nc net.Conn) {
 	c := mysqlwire.NewConn(nc)
-	e := &mysqlwire.Error{Code: 1040, State: "08004", Message: "Too many connections"}
+	e := &mysqlwire.Error{Code: erTooManyConnections, State: "08004", Message: "Too many connections"}
 	c.WritePacket(mysqlwire.AppendError(nil, e))
 	c.Flush()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgproto3/v2"
 
 	"github.com/shardgate/shardgate/proxy/pgwire"
+	"github.com/shardgate/shardgate/proxy/pool"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/topology"
 	"github.com/shardgate/shardgate/topology/health"
@@ -43,7 +44,11 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 		return nil, "", nil, &clientError{code: "08006", msg: fmt.Sprintf("shard %s: %v", t.Shard.Name, err), cause: err}
 	}
 	p := s.srv.back.poolFor(db, addr)
-	c, err := p.Acquire(ctx)
+	c, err := p.Acquire(ctx, db.PoolWaitTimeout)
+	if errors.Is(err, pool.ErrWaitTimeout) { // the server is fine: no retry, no failure reported
+		return nil, "", nil, &clientError{code: "53300", msg: fmt.Sprintf(
+			"backend %s (shard %s): %v; sessions holding transactions open keep connections, or pool.max_per_backend is too small", addr, t.Shard.Name, err)}
+	}
 	if err != nil {
 		s.srv.health.ReportFailure(addr, err)
 		return nil, addr, nil, &clientError{code: "08006",

@@ -43,7 +43,7 @@ func (s *Server) resolveDB(ctx context.Context, db *topology.DB, olderThan time.
 		strings.ReplaceAll(twophase.DBPrefix(db.Name), "_", `\_`), olderThan.Milliseconds())
 	found := make([][]string, len(db.Shards))
 	for i, sh := range db.Shards {
-		c, err := s.back.poolFor(db, sh.Primary).Acquire(ctx)
+		c, err := s.back.poolFor(db, sh.Primary).Acquire(ctx, 0)
 		if err != nil {
 			return 0, fmt.Errorf("shard %s: %w", sh.Name, err)
 		}

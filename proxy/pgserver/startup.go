@@ -115,7 +115,7 @@ func (s *Server) serverParams(ctx context.Context, db *topology.DB) map[string]s
 	p := s.back.poolFor(db, db.Unsharded.Primary)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if c, err := p.Acquire(ctx); err == nil {
+	if c, err := p.Acquire(ctx, 0); err == nil {
 		for _, k := range want {
 			if v, ok := c.params[k]; ok {
 				out[k] = v

@@ -16,6 +16,11 @@ import (
 // removed from the topology, or the proxy is shutting down).
 var ErrClosed = errors.New("pool closed")
 
+// ErrWaitTimeout is returned by Acquire when every connection stayed busy
+// for as long as the caller would wait: the server is fine, its pool is
+// full (clients holding transactions open, or too small a pool).
+var ErrWaitTimeout = errors.New("no backend connection became free")
+
 // Conn is a backend connection.
 type Conn interface {
 	Close() error
@@ -67,8 +72,9 @@ func New[C Conn](dial DialFunc[C], size int, idleTimeout time.Duration) *Pool[C]
 }
 
 // Acquire returns an idle connection, dials a new one if the pool has
-// room, or waits for one until ctx ends.
-func (p *Pool[C]) Acquire(ctx context.Context) (C, error) {
+// room, or waits for one until ctx ends or, when wait > 0, for wait at
+// most (ErrWaitTimeout).
+func (p *Pool[C]) Acquire(ctx context.Context, wait time.Duration) (C, error) {
 	var zero C
 	p.mu.Lock()
 	if p.closed {
@@ -92,6 +98,13 @@ func (p *Pool[C]) Acquire(ctx context.Context) (C, error) {
 	p.stats.Waits++
 	p.mu.Unlock()
 
+	var expired <-chan time.Time
+	if wait > 0 { // a timer only for a caller that queues
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		expired = t.C
+	}
+	var gaveUp error
 	select {
 	case r := <-ch:
 		switch {
@@ -101,23 +114,26 @@ func (p *Pool[C]) Acquire(ctx context.Context) (C, error) {
 			return p.dialNew(ctx)
 		}
 		return r.c, nil
+	case <-expired:
+		gaveUp = fmt.Errorf("%w in %v (%d of %d in use)", ErrWaitTimeout, wait, p.max, p.max)
 	case <-ctx.Done():
-		p.mu.Lock()
-		if p.removeWaiter(el) {
-			p.mu.Unlock()
-			return zero, fmt.Errorf("waiting for a backend connection (%d of %d in use): %w", p.max, p.max, ctx.Err())
-		}
-		p.mu.Unlock()
-		// A result was handed over as we gave up: pass it on.
-		switch r := <-ch; {
-		case r.err != nil:
-		case r.dial:
-			p.freeSlot()
-		default:
-			p.Release(r.c)
-		}
-		return zero, fmt.Errorf("waiting for a backend connection: %w", ctx.Err())
+		gaveUp = fmt.Errorf("waiting for a backend connection (%d of %d in use): %w", p.max, p.max, ctx.Err())
 	}
+	p.mu.Lock()
+	if p.removeWaiter(el) {
+		p.mu.Unlock()
+		return zero, gaveUp
+	}
+	p.mu.Unlock()
+	// A result was handed over as we gave up: pass it on.
+	switch r := <-ch; {
+	case r.err != nil:
+	case r.dial:
+		p.freeSlot()
+	default:
+		p.Release(r.c)
+	}
+	return zero, gaveUp
 }
 
 func (p *Pool[C]) removeWaiter(el *list.Element) bool {

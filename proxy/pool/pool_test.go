@@ -32,11 +32,11 @@ func TestReuseMostRecent(t *testing.T) {
 	d := &dialer{}
 	p := New(d.dial, 3, time.Minute)
 	ctx := context.Background()
-	a, _ := p.Acquire(ctx)
-	b, _ := p.Acquire(ctx)
+	a, _ := p.Acquire(ctx, 0)
+	b, _ := p.Acquire(ctx, 0)
 	p.Release(a)
 	p.Release(b)
-	c, _ := p.Acquire(ctx)
+	c, _ := p.Acquire(ctx, 0)
 	if c != b {
 		t.Errorf("got conn %d, want the most recently released %d", c.id, b.id)
 	}
@@ -52,12 +52,12 @@ func TestBoundAndWaiters(t *testing.T) {
 	d := &dialer{}
 	p := New(d.dial, 2, time.Minute)
 	ctx := context.Background()
-	a, _ := p.Acquire(ctx)
-	b, _ := p.Acquire(ctx)
+	a, _ := p.Acquire(ctx, 0)
+	b, _ := p.Acquire(ctx, 0)
 
 	got := make(chan *fakeConn)
 	go func() {
-		c, err := p.Acquire(ctx)
+		c, err := p.Acquire(ctx, 0)
 		if err != nil {
 			t.Error(err)
 		}
@@ -75,18 +75,25 @@ func TestBoundAndWaiters(t *testing.T) {
 	// A waiter that times out gets a clear error and leaves no trace.
 	tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	if _, err := p.Acquire(tctx); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := p.Acquire(tctx, 0); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v", err)
 	}
 	if s := p.Stats(); s.Waiters != 0 || s.Open != 2 {
 		t.Errorf("after timeout: %+v", s)
+	}
+	// So does one that waits longer than it would (the pool's wait limit).
+	if _, err := p.Acquire(ctx, 20*time.Millisecond); !errors.Is(err, ErrWaitTimeout) {
+		t.Errorf("err = %v, want ErrWaitTimeout", err)
+	}
+	if s := p.Stats(); s.Waiters != 0 || s.Open != 2 {
+		t.Errorf("after the wait limit: %+v", s)
 	}
 	// Discarding frees a slot: the next Acquire dials.
 	p.Discard(b)
 	if !b.closed.Load() {
 		t.Error("discarded conn not closed")
 	}
-	c, err := p.Acquire(ctx)
+	c, err := p.Acquire(ctx, 0)
 	if err != nil || c.id != 3 {
 		t.Errorf("after discard: %v %v", c, err)
 	}
@@ -96,11 +103,11 @@ func TestDialErrorFreesSlot(t *testing.T) {
 	d := &dialer{}
 	d.fail.Store(true)
 	p := New(d.dial, 1, time.Minute)
-	if _, err := p.Acquire(context.Background()); err == nil {
+	if _, err := p.Acquire(context.Background(), 0); err == nil {
 		t.Fatal("want dial error")
 	}
 	d.fail.Store(false)
-	if _, err := p.Acquire(context.Background()); err != nil {
+	if _, err := p.Acquire(context.Background(), 0); err != nil {
 		t.Fatalf("slot leaked after a failed dial: %v", err)
 	}
 	if s := p.Stats(); s.DialErrors != 1 || s.Dials != 2 {
@@ -114,7 +121,7 @@ func TestIdleTimeout(t *testing.T) {
 	now := time.Unix(1000, 0)
 	p.now = func() time.Time { return now }
 	ctx := context.Background()
-	a, _ := p.Acquire(ctx)
+	a, _ := p.Acquire(ctx, 0)
 	p.Release(a)
 	now = now.Add(2 * time.Minute)
 	p.Reap()
@@ -128,9 +135,9 @@ func TestCloseWakesWaitersAndClosesOnRelease(t *testing.T) {
 	d := &dialer{}
 	p := New(d.dial, 1, time.Minute)
 	ctx := context.Background()
-	a, _ := p.Acquire(ctx)
+	a, _ := p.Acquire(ctx, 0)
 	errc := make(chan error)
-	go func() { _, err := p.Acquire(ctx); errc <- err }()
+	go func() { _, err := p.Acquire(ctx, 0); errc <- err }()
 	waitFor(t, "a queued waiter", func() bool { return p.Stats().Waiters == 1 })
 	p.Close()
 	if err := <-errc; !errors.Is(err, ErrClosed) {
@@ -140,7 +147,7 @@ func TestCloseWakesWaitersAndClosesOnRelease(t *testing.T) {
 	if !a.closed.Load() {
 		t.Error("conn released after Close must be closed")
 	}
-	if _, err := p.Acquire(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := p.Acquire(ctx, 0); !errors.Is(err, ErrClosed) {
 		t.Errorf("Acquire after Close: %v", err)
 	}
 }
@@ -154,7 +161,7 @@ func TestConcurrentNeverExceedsMax(t *testing.T) {
 	for range 32 {
 		wg.Go(func() {
 			for range 200 {
-				c, err := p.Acquire(context.Background())
+				c, err := p.Acquire(context.Background(), 0)
 				if err != nil {
 					t.Error(err)
 					return

@@ -22,9 +22,9 @@ func TestSet(t *testing.T) {
 	}
 	pb := s.Get(b, "shop", newPool)
 	ctx := context.Background()
-	ca, _ := pa.Acquire(ctx)
+	ca, _ := pa.Acquire(ctx, 0)
 	pa.Release(ca)
-	cb, _ := pb.Acquire(ctx)
+	cb, _ := pb.Acquire(ctx, 0)
 	pb.Release(cb)
 
 	s.CloseIdle(a.Addr)
@@ -48,7 +48,7 @@ func TestSet(t *testing.T) {
 	if !cb.closed.Load() {
 		t.Fatal("Retain left a removed server's pool open")
 	}
-	if _, err := pb.Acquire(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := pb.Acquire(ctx, 0); !errors.Is(err, ErrClosed) {
 		t.Fatalf("removed pool: %v, want ErrClosed", err)
 	}
 	if s.Get(b, "shop", newPool) == pb || made != 3 {
