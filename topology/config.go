@@ -74,9 +74,14 @@ type Database struct {
 	// CrossShardLockTimeout (default 10s; 0: the servers' own setting):
 	// how long a statement of a transaction that spans shards waits for a
 	// lock. A deadlock across shards is seen by no server; this ends it.
-	CrossShardLockTimeout *Duration     `yaml:"cross_shard_lock_timeout,omitempty"`
-	Pool                  Pool          `yaml:"pool,omitempty"`
-	Shards                []ShardConfig `yaml:"shards"`
+	CrossShardLockTimeout *Duration `yaml:"cross_shard_lock_timeout,omitempty"`
+	// IdleTransactionTimeout (default 0: off): a client that keeps a
+	// transaction open this long without sending anything is
+	// disconnected and its transaction rolled back, freeing the server
+	// connections it held.
+	IdleTransactionTimeout Duration      `yaml:"idle_transaction_timeout,omitempty"`
+	Pool                   Pool          `yaml:"pool,omitempty"`
+	Shards                 []ShardConfig `yaml:"shards"`
 }
 
 // Backend holds the credentials and database name the proxy uses on every

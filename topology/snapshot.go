@@ -166,7 +166,10 @@ type DB struct {
 	// spans shards waits for a lock (lock_timeout on PostgreSQL,
 	// innodb_lock_wait_timeout on MySQL); 0: the servers' own setting.
 	CrossShardLockTimeout time.Duration
-	MaxPerBackend         int
+	// IdleTransactionTimeout: a client idle this long inside a transaction
+	// that holds server connections is disconnected; 0: never.
+	IdleTransactionTimeout time.Duration
+	MaxPerBackend          int
 	// PoolWaitTimeout: how long a statement waits for a connection of a
 	// full pool before it fails; 0: no limit.
 	PoolWaitTimeout time.Duration

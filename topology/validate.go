@@ -158,17 +158,18 @@ func checkAddress(p *problems, path, addr string, required bool) bool {
 
 func buildDB(p *problems, path string, c *Database, listen Listen, serverProtocol map[string]Protocol) *DB {
 	d := &DB{
-		Name:            c.Name,
-		Protocol:        Protocol(c.Protocol),
-		ReadPolicy:      ReadPolicy(c.ReadPolicy),
-		MaxReplicaLag:   time.Duration(c.MaxReplicaLag),
-		ReadYourWrites:  time.Duration(c.ReadYourWrites),
-		ReplicaFallback: ReplicaFallback(c.ReplicaFallback),
-		Transactions:    TxMode(c.Transactions),
-		MaxPerBackend:   c.Pool.MaxPerBackend,
-		IdleTimeout:     time.Duration(c.Pool.IdleTimeout),
-		tables:          map[string]*Table{},
-		shardsByName:    map[string]*Shard{},
+		Name:                   c.Name,
+		Protocol:               Protocol(c.Protocol),
+		ReadPolicy:             ReadPolicy(c.ReadPolicy),
+		MaxReplicaLag:          time.Duration(c.MaxReplicaLag),
+		ReadYourWrites:         time.Duration(c.ReadYourWrites),
+		ReplicaFallback:        ReplicaFallback(c.ReplicaFallback),
+		Transactions:           TxMode(c.Transactions),
+		MaxPerBackend:          c.Pool.MaxPerBackend,
+		IdleTimeout:            time.Duration(c.Pool.IdleTimeout),
+		IdleTransactionTimeout: time.Duration(c.IdleTransactionTimeout),
+		tables:                 map[string]*Table{},
+		shardsByName:           map[string]*Shard{},
 	}
 	if c.Name == "" {
 		p.at(path+".name", "database has no name")

@@ -54,13 +54,15 @@ type DatabaseView struct {
 	Transactions  string `json:"transactions"`
 	PrepareSimple bool   `json:"prepare_simple"`
 	// CrossShardLockTimeout: "0s": the servers' own lock timeouts.
-	CrossShardLockTimeout string      `json:"cross_shard_lock_timeout"`
-	MaxReplicaLag         string      `json:"max_replica_lag"` // "0s": no limit
-	MaxPerBackend         int         `json:"max_per_backend"`
-	IdleTimeout           string      `json:"idle_timeout"`
-	PoolWaitTimeout       string      `json:"pool_wait_timeout"` // "0s": no limit
-	UnshardedShard        string      `json:"unsharded_shard,omitempty"`
-	Shards                []ShardView `json:"shards"`
+	CrossShardLockTimeout string `json:"cross_shard_lock_timeout"`
+	// IdleTransactionTimeout: "0s": never.
+	IdleTransactionTimeout string      `json:"idle_transaction_timeout"`
+	MaxReplicaLag          string      `json:"max_replica_lag"` // "0s": no limit
+	MaxPerBackend          int         `json:"max_per_backend"`
+	IdleTimeout            string      `json:"idle_timeout"`
+	PoolWaitTimeout        string      `json:"pool_wait_timeout"` // "0s": no limit
+	UnshardedShard         string      `json:"unsharded_shard,omitempty"`
+	Shards                 []ShardView `json:"shards"`
 }
 
 // ShardView is one shard and its servers.
@@ -145,19 +147,20 @@ func BuildView(snap *topology.Snapshot, servers func() []ServerView, pools ...fu
 	}
 	for _, d := range snap.Databases() {
 		dv := DatabaseView{
-			Name:                  d.Name,
-			Protocol:              string(d.Protocol),
-			BackendUser:           d.Backend.User,
-			BackendDB:             d.Backend.Database,
-			ReadPolicy:            string(d.ReadPolicy),
-			Transactions:          string(d.Transactions),
-			PrepareSimple:         d.PrepareSimple,
-			CrossShardLockTimeout: d.CrossShardLockTimeout.String(),
-			MaxReplicaLag:         d.MaxReplicaLag.String(),
-			MaxPerBackend:         d.MaxPerBackend,
-			IdleTimeout:           d.IdleTimeout.String(),
-			PoolWaitTimeout:       d.PoolWaitTimeout.String(),
-			Shards:                make([]ShardView, 0, len(d.Shards)),
+			Name:                   d.Name,
+			Protocol:               string(d.Protocol),
+			BackendUser:            d.Backend.User,
+			BackendDB:              d.Backend.Database,
+			ReadPolicy:             string(d.ReadPolicy),
+			Transactions:           string(d.Transactions),
+			PrepareSimple:          d.PrepareSimple,
+			CrossShardLockTimeout:  d.CrossShardLockTimeout.String(),
+			IdleTransactionTimeout: d.IdleTransactionTimeout.String(),
+			MaxReplicaLag:          d.MaxReplicaLag.String(),
+			MaxPerBackend:          d.MaxPerBackend,
+			IdleTimeout:            d.IdleTimeout.String(),
+			PoolWaitTimeout:        d.PoolWaitTimeout.String(),
+			Shards:                 make([]ShardView, 0, len(d.Shards)),
 		}
 		if d.Unsharded != nil {
 			dv.UnshardedShard = d.Unsharded.Name

@@ -28,13 +28,15 @@ const maxClientMessage = 64 << 20
 
 // session is one client connection.
 type session struct {
-	srv    *Server
-	nc     net.Conn
-	r      *pgwire.Reader
-	w      *pgwire.Writer
-	user   string
-	dbName string
-	key    uint64 // cancel key handed to the client (pid<<32 | secret)
+	srv *Server
+	nc  net.Conn
+	// idleTxArmed: nc has the idle-in-transaction read deadline.
+	idleTxArmed bool
+	r           *pgwire.Reader
+	w           *pgwire.Writer
+	user        string
+	dbName      string
+	key         uint64 // cancel key handed to the client (pid<<32 | secret)
 
 	// settings are the client's session SETs: variable -> SET statement.
 	settings map[string]string
@@ -94,13 +96,18 @@ func (s *session) run(ctx context.Context) error {
 			// As a PostgreSQL server shutting down tells its idle clients.
 			return s.fatal("57P01", "terminating connection because shardgate is shutting down")
 		}
+		s.armIdleTx()
 		typ, body, err := s.r.ReadRaw()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
+			if s.idleTxExpired(err) {
+				return s.fatal("25P03", "terminating connection due to idle-in-transaction timeout (idle_transaction_timeout)")
+			}
 			return err
 		}
+		s.disarmIdleTx()
 		s.drain.Busy()
 		switch typ {
 		case 'X':
