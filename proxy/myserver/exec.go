@@ -67,6 +67,7 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	}
 	if plan.Statement.Kind == router.KindDDL {
 		s.srv.columns.Forget(db.Name) // a table's columns may change
+		s.srv.defs.forget()
 	}
 	if s.tx.lost {
 		return metrics.RouteLocal, s.lostTx(plan.Statement.Kind, w)

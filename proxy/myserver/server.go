@@ -65,6 +65,7 @@ type Server struct {
 	metrics  *metrics.Metrics
 	conns    *drain.Group
 	columns  router.ColumnCache // tables' column orders, for INSERTs without a column list
+	defs     stmtDefsCache      // servers' answers to COM_STMT_PREPARE, per text
 
 	clients    atomic.Int64
 	maxClients atomic.Int64

@@ -46,46 +46,54 @@ func (s *session) stmtPrepare(ctx context.Context, sql string) error {
 		return &mysqlwire.Error{Code: 1461, State: "42000", Message: fmt.Sprintf(
 			"Can't create more than max_prepared_stmt_count statements (current value: %d): shardgate's limit per client; close statements you no longer use", maxSessionStatements)}
 	}
+	key := s.defsKey(sql)
+	kept, epoch := s.srv.defs.get(key)
+	if kept != nil {
+		return s.answerPrepare(sql, kept)
+	}
 	var l lease
 	if len(s.tx.parts) > 0 {
 		l = lease{conn: s.tx.parts[0].lease.conn, pinned: true}
 	} else if l, err = s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}); err != nil {
 		return err
 	}
-	err = s.prepareOn(l.conn, sql)
+	d, err := s.prepareOn(l.conn, sql)
 	s.release(l, !isClean(err))
+	if err == nil && key != "" {
+		s.srv.defs.put(key, d, epoch)
+	}
 	return err
 }
 
 // prepareOn prepares sql on c and relays the definitions to the client,
-// keeping the statement prepared on c for later executes there.
-func (s *session) prepareOn(c *backendConn, sql string) error {
+// keeping the statement prepared on c for later executes there. It
+// returns the server's answer, for the cache (see stmtdefs.go).
+func (s *session) prepareOn(c *backendConn, sql string) (*stmtDefs, error) {
 	cmd := append(append(s.cmd[:0], comStmtPrepare), sql...)
 	s.cmd = cmd
 	if err := c.send(cmd); err != nil {
-		return &backendError{c.addr, err}
+		return nil, &backendError{c.addr, err}
 	}
 	p, err := c.ReadPacket()
 	if err != nil {
-		return &backendError{c.addr, err}
+		return nil, &backendError{c.addr, err}
 	}
 	if mysqlwire.IsErr(p) {
-		return s.forward(p)
+		return nil, s.forward(p)
 	}
 	ok, err := mysqlwire.ParsePrepareOK(p)
 	if err != nil {
-		return &backendError{c.addr, err}
+		return nil, &backendError{c.addr, err}
 	}
-	s.nextStmtID++
-	st := &clientStmt{id: s.nextStmtID, sql: sql, params: int(ok.Params), columns: int(ok.Columns), prep: s.srv.router.Prepare(sql)}
-	s.stmts[st.id] = st
+	st := s.newClientStmt(sql, ok)
 	c.remember(sql, &backendStmt{id: ok.StatementID, params: st.params, columns: st.columns})
 	mine := ok
 	mine.StatementID = st.id
 	s.out = mysqlwire.AppendPrepareOK(s.out[:0], mine)
 	if err := s.forward(s.out); err != nil {
-		return err
+		return nil, err
 	}
+	d := &stmtDefs{ok: ok}
 	for _, n := range []int{st.params, st.columns} {
 		if n == 0 {
 			continue
@@ -93,17 +101,27 @@ func (s *session) prepareOn(c *backendConn, sql string) error {
 		for i := 0; i <= n; i++ { // n definitions and an EOF
 			p, err := c.ReadPacket()
 			if err != nil {
-				return &backendError{c.addr, err}
+				return nil, &backendError{c.addr, err}
 			}
+			d.packets = append(d.packets, append([]byte(nil), p...))
 			if mysqlwire.IsEOF(p) {
 				s.patchStatus(p, false)
 			}
 			if err := s.forward(p); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	return nil
+	return d, nil
+}
+
+// newClientStmt registers a statement the client prepared, under the
+// next proxy-side id.
+func (s *session) newClientStmt(sql string, ok mysqlwire.PrepareOK) *clientStmt {
+	s.nextStmtID++
+	st := &clientStmt{id: s.nextStmtID, sql: sql, params: int(ok.Params), columns: int(ok.Columns), prep: s.srv.router.Prepare(sql)}
+	s.stmts[st.id] = st
+	return st
 }
 
 // stmtExecute runs COM_STMT_EXECUTE: the parameters are decoded (with the
