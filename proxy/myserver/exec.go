@@ -172,7 +172,7 @@ func (s *session) sendTo(c *backendConn, w *work, t router.Target) (int, error) 
 	if !w.binary {
 		buf = append(append(buf, comQuery), text...)
 	} else {
-		if _, ok := c.prepared[text]; !ok && len(c.opening) > 0 {
+		if len(c.opening) > 0 && c.prepared[text] == nil {
 			// Preparing takes a round trip of its own: start the
 			// transaction in it rather than after it.
 			if err := c.begin(); err != nil {
