@@ -1,10 +1,6 @@
 package myserver
 
-import (
-	"errors"
-	"os"
-	"time"
-)
+import "time"
 
 // idle_transaction_timeout: a client that leaves a transaction open and
 // goes quiet would hold its server connections, and their locks, for
@@ -13,31 +9,15 @@ import (
 // connection closes, as MariaDB's idle_transaction_timeout does) and the
 // transaction is rolled back.
 
-// armIdleTx sets or clears the deadline of the wait for the next command.
-func (s *session) armIdleTx() {
-	var deadline time.Time
-	if len(s.tx.parts) > 0 {
-		if db, err := s.db(); err == nil && db.IdleTransactionTimeout > 0 {
-			deadline = time.Now().Add(db.IdleTransactionTimeout)
-		}
+// idleTxTimeout is the deadline of the wait for the next command: the
+// database's idle_transaction_timeout while a transaction holds server
+// connections, else none.
+func (s *session) idleTxTimeout() time.Duration {
+	if len(s.tx.parts) == 0 {
+		return 0
 	}
-	if deadline.IsZero() && !s.idleTxArmed {
-		return
+	if db, err := s.db(); err == nil {
+		return db.IdleTransactionTimeout
 	}
-	_ = s.raw.SetReadDeadline(deadline)
-	s.idleTxArmed = !deadline.IsZero()
-}
-
-// disarmIdleTx clears the deadline once a command came: a statement's run
-// is not idle time (and the disconnect watcher reads the socket).
-func (s *session) disarmIdleTx() {
-	if s.idleTxArmed {
-		_ = s.raw.SetReadDeadline(time.Time{})
-		s.idleTxArmed = false
-	}
-}
-
-// idleTxExpired reports whether a failed read is the deadline's.
-func (s *session) idleTxExpired(err error) bool {
-	return s.idleTxArmed && errors.Is(err, os.ErrDeadlineExceeded)
+	return 0
 }

@@ -71,12 +71,11 @@ type session struct {
 	recent    health.RecentWrites // read_your_writes
 	forwarded int                 // packets of the current statement sent to the client
 
-	raw net.Conn // the client's TCP socket (under TLS, if any)
-	// idleTxArmed: raw has the idle-in-transaction read deadline.
-	idleTxArmed bool
-	watcher     *netcheck.Watcher // notices a client that leaves mid-statement
-	running     running
-	killed      atomic.Bool
+	raw     net.Conn               // the client's TCP socket (under TLS, if any)
+	idle    *netcheck.IdleDeadline // idle_transaction_timeout on raw (see idletx.go)
+	watcher *netcheck.Watcher      // notices a client that leaves mid-statement
+	running running
+	killed  atomic.Bool
 }
 
 // run is the session's life: handshake, authentication, the command loop.
@@ -92,6 +91,7 @@ func (s *session) run(ctx context.Context, nc net.Conn) error {
 	}
 	s.c, s.dbName, s.raw = c, c.Database, nc
 	s.watcher = netcheck.NewWatcher(nc, watchAfter, s.clientGone)
+	s.idle = netcheck.NewIdleDeadline(nc)
 	s.autocommit = true
 	s.stmts = map[uint32]*clientStmt{}
 	s.multiStatements = c.Capabilities&clientMultiStatements != 0
@@ -102,19 +102,19 @@ func (s *session) run(ctx context.Context, nc net.Conn) error {
 		if !s.tx.open && s.drain.Idle() {
 			return nil // shutting down: not inside a transaction, so end here
 		}
-		s.armIdleTx()
+		s.idle.Arm(s.idleTxTimeout())
 		p, err := c.ReadPacket()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
-			if s.idleTxExpired(err) {
+			if s.idle.Expired(err) {
 				s.srv.log.Info("closed a client idle in a transaction past idle_transaction_timeout", "database", s.dbName)
 				return nil // the connection closes; close() rolls the transaction back
 			}
 			return err
 		}
-		s.disarmIdleTx()
+		s.idle.Clear()
 		s.drain.Busy()
 		if err := s.command(ctx, p); err != nil {
 			if errors.Is(err, errQuit) {

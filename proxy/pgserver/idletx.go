@@ -1,8 +1,6 @@
 package pgserver
 
 import (
-	"errors"
-	"os"
 	"time"
 
 	"github.com/shardgate/shardgate/topology"
@@ -17,31 +15,15 @@ import (
 // idle_in_transaction_session_timeout does, and the transaction is rolled
 // back.
 
-// armIdleTx sets or clears the deadline of the wait for the next message.
-func (s *session) armIdleTx() {
-	var deadline time.Time
-	if len(s.tx.parts) > 0 {
-		if db, ok := s.srv.store.Current().Database(topology.Postgres, s.dbName); ok && db.IdleTransactionTimeout > 0 {
-			deadline = time.Now().Add(db.IdleTransactionTimeout)
-		}
+// idleTxTimeout is the deadline of the wait for the next message: the
+// database's idle_transaction_timeout while a transaction holds server
+// connections, else none.
+func (s *session) idleTxTimeout() time.Duration {
+	if len(s.tx.parts) == 0 {
+		return 0
 	}
-	if deadline.IsZero() && !s.idleTxArmed {
-		return
+	if db, ok := s.srv.store.Current().Database(topology.Postgres, s.dbName); ok {
+		return db.IdleTransactionTimeout
 	}
-	_ = s.nc.SetReadDeadline(deadline)
-	s.idleTxArmed = !deadline.IsZero()
-}
-
-// disarmIdleTx clears the deadline once a message came: a statement's run
-// is not idle time (and the disconnect watcher reads the socket).
-func (s *session) disarmIdleTx() {
-	if s.idleTxArmed {
-		_ = s.nc.SetReadDeadline(time.Time{})
-		s.idleTxArmed = false
-	}
-}
-
-// idleTxExpired reports whether a failed read is the deadline's.
-func (s *session) idleTxExpired(err error) bool {
-	return s.idleTxArmed && errors.Is(err, os.ErrDeadlineExceeded)
+	return 0
 }

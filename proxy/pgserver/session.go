@@ -28,15 +28,14 @@ const maxClientMessage = 64 << 20
 
 // session is one client connection.
 type session struct {
-	srv *Server
-	nc  net.Conn
-	// idleTxArmed: nc has the idle-in-transaction read deadline.
-	idleTxArmed bool
-	r           *pgwire.Reader
-	w           *pgwire.Writer
-	user        string
-	dbName      string
-	key         uint64 // cancel key handed to the client (pid<<32 | secret)
+	srv    *Server
+	nc     net.Conn
+	idle   *netcheck.IdleDeadline // idle_transaction_timeout on nc (see idletx.go)
+	r      *pgwire.Reader
+	w      *pgwire.Writer
+	user   string
+	dbName string
+	key    uint64 // cancel key handed to the client (pid<<32 | secret)
 
 	// settings are the client's session SETs: variable -> SET statement.
 	settings map[string]string
@@ -63,6 +62,7 @@ func newSession(s *Server, nc net.Conn, dc *drain.Conn) *session {
 		settings: map[string]string{}, drain: dc, clientKey: health.ClientKey(nc.RemoteAddr().String())}
 	// nc is the TCP socket even after a TLS upgrade wraps s.nc.
 	sess.running.watcher = netcheck.NewWatcher(nc, watchAfter, func() { s.cancelConns(sess.running.snapshot()) })
+	sess.idle = netcheck.NewIdleDeadline(nc)
 	return sess
 }
 
@@ -96,18 +96,18 @@ func (s *session) run(ctx context.Context) error {
 			// As a PostgreSQL server shutting down tells its idle clients.
 			return s.fatal("57P01", "terminating connection because shardgate is shutting down")
 		}
-		s.armIdleTx()
+		s.idle.Arm(s.idleTxTimeout())
 		typ, body, err := s.r.ReadRaw()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
-			if s.idleTxExpired(err) {
+			if s.idle.Expired(err) {
 				return s.fatal("25P03", "terminating connection due to idle-in-transaction timeout (idle_transaction_timeout)")
 			}
 			return err
 		}
-		s.disarmIdleTx()
+		s.idle.Clear()
 		s.drain.Busy()
 		switch typ {
 		case 'X':
