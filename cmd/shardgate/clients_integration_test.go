@@ -259,6 +259,41 @@ func (f *stackFixture) clientSessions(t *testing.T, c *localcluster.Cluster, n *
 	}
 }
 
+// sessionList describes the backend user's sessions on a server, for a
+// failure message.
+func sessionList(t *testing.T, c *localcluster.Cluster, n *localcluster.Node) string {
+	t.Helper()
+	q := "SELECT CONCAT_WS(' ', ID, HOST, COMMAND, TIME, STATE, INFO) FROM information_schema.PROCESSLIST WHERE USER = ?"
+	if c.Kind == localcluster.KindPostgres {
+		q = `SELECT concat_ws(' ', pid, client_addr, client_port, state, now() - state_change, query) FROM pg_stat_activity
+			WHERE backend_type = 'client backend' AND client_addr IS NOT NULL AND usename = $1`
+	}
+	var rows []string
+	if c.Kind == localcluster.KindPostgres {
+		r, err := pgAdmin(t, c, n).Query(t.Context(), q, c.Options.User)
+		if err != nil {
+			return err.Error()
+		}
+		rows, err = pgx.CollectRows(r, pgx.RowTo[string])
+		if err != nil {
+			return err.Error()
+		}
+	} else {
+		r, err := myAdmin(t, c, n).QueryContext(t.Context(), q, c.Options.User)
+		if err != nil {
+			return err.Error()
+		}
+		defer r.Close()
+		for r.Next() {
+			var s string
+			if r.Scan(&s) == nil {
+				rows = append(rows, s)
+			}
+		}
+	}
+	return strings.Join(rows, "\n")
+}
+
 // shardOf is the index of the shard (of n even ranges, as
 // TopologyDatabase lays them out) that owns an int key.
 func shardOf(key int64, n int) int {
