@@ -171,6 +171,15 @@ func (m *Monitor) probeGroup(ctx context.Context, h topology.HealthSettings, g g
 	wg.Wait()
 }
 
+// errRemoved: the server left the topology before its probe started.
+var errRemoved = errors.New("health: server removed from the topology")
+
+// listed reports whether s is still one of the servers the topology
+// lists (a reload replaces or drops the entries it no longer has).
+func (m *Monitor) listed(s *server) bool {
+	return m.state.Load().servers[s.addr] == s
+}
+
 // probe runs one probe and records its outcome.
 func (m *Monitor) probe(ctx context.Context, h topology.HealthSettings, s *server, primaryPos string) (Observation, error) {
 	m.mu.Lock()
@@ -182,6 +191,9 @@ func (m *Monitor) probe(ctx context.Context, h topology.HealthSettings, s *serve
 		m.record(h, s, epoch, Observation{}, err)
 		return Observation{}, err
 	}
+	if !m.listed(s) {
+		return Observation{}, errRemoved // a reload removed it after this round began
+	}
 	pctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	var obs Observation
 	var err error
@@ -191,6 +203,11 @@ func (m *Monitor) probe(ctx context.Context, h topology.HealthSettings, s *serve
 		obs, err = p.ProbeReplica(pctx, db, s.addr, primaryPos)
 	}
 	cancel()
+	if f, ok := p.(Forgetter); ok && !m.listed(s) {
+		// Removed while the probe ran: the reload's Forget may have come
+		// before the probe opened its connection, which would then stay.
+		f.Forget(s.addr)
+	}
 	if ctx.Err() != nil {
 		return obs, ctx.Err() // shutting down: says nothing about the server
 	}
