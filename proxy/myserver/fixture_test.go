@@ -137,6 +137,22 @@ func (f *fixture) shardDB(t testing.TB, i int) *sql.DB {
 	return db
 }
 
+// globalStatus adds up a server status counter over every shard primary
+// (name is a test's constant: SHOW takes no placeholder).
+func (f *fixture) globalStatus(t testing.TB, name string) int64 {
+	t.Helper()
+	var total int64
+	for i := range f.cluster.Shards {
+		var got string
+		var n int64
+		if err := f.shardDB(t, i).QueryRow("SHOW GLOBAL STATUS LIKE '" + name + "'").Scan(&got, &n); err != nil {
+			t.Fatalf("%s on shard %d: %v", name, i, err)
+		}
+		total += n
+	}
+	return total
+}
+
 // ownerOf is the index of the shard that owns an int key.
 func (f *fixture) ownerOf(key int64) int {
 	return f.db.ShardIndex(topology.IntKeyspaceID(key))

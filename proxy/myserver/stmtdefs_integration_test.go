@@ -56,18 +56,7 @@ func TestPrepareAnsweredFromKeptDefinitions(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	prepares := func() int64 { // on both servers
-		var total int64
-		for i := range 2 {
-			var name string
-			var n int64
-			if err := f.shardDB(t, i).QueryRow("SHOW GLOBAL STATUS LIKE 'Com_stmt_prepare'").Scan(&name, &n); err != nil {
-				t.Fatal(err)
-			}
-			total += n
-		}
-		return total
-	}
+	prepares := func() int64 { return f.globalStatus(t, "Com_stmt_prepare") }
 	const text = "SELECT id, name FROM users WHERE id = ?"
 	a := dial()
 	before := prepares()
