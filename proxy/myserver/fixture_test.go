@@ -145,7 +145,7 @@ func (f *fixture) globalStatus(t testing.TB, name string) int64 {
 	for i := range f.cluster.Shards {
 		var got string
 		var n int64
-		if err := f.shardDB(t, i).QueryRow("SHOW GLOBAL STATUS LIKE '" + name + "'").Scan(&got, &n); err != nil {
+		if err := f.shardDB(t, i).QueryRow("SHOW GLOBAL STATUS LIKE '"+name+"'").Scan(&got, &n); err != nil {
 			t.Fatalf("%s on shard %d: %v", name, i, err)
 		}
 		total += n
