@@ -314,8 +314,20 @@ func TestTwoPhaseCommitInterrupted(t *testing.T) {
 		t.Fatal("COMMIT with participant 0 lost succeeded; want an error (outcome unknown)")
 	}
 	f.srv.afterPrepare.Store(nil)
-	if n, err := f.srv.ResolvePrepared(ctx, 0); n != 2 || err != nil {
-		t.Fatalf("ResolvePrepared = %d, %v; want 2 (both rolled back)", n, err)
+	// The session discarded participant 1's connection; until the server
+	// has processed that disconnect its prepared XA is still attached and
+	// XA ROLLBACK answers XAER_NOTA (a loaded CI machine saw it): resolve
+	// again until both are rolled back.
+	resolved := 0
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		n, err := f.srv.ResolvePrepared(ctx, 0)
+		resolved += n
+		if resolved >= 2 || time.Now().After(deadline) {
+			if resolved != 2 {
+				t.Fatalf("ResolvePrepared rolled back %d in all, last error %v; want 2 (both rolled back)", resolved, err)
+			}
+			break
+		}
 	}
 	if got0, got1 := f.heldIDs(t, 0), f.heldIDs(t, 1); !slices.Equal(got0, a[:1]) || !slices.Equal(got1, b[:1]) || prepared(0)+prepared(1) != 0 {
 		t.Fatalf("after resolving the shards hold %v and %v with %d prepared; want [%d] [%d] and none", got0, got1, prepared(0)+prepared(1), a[0], b[0])
