@@ -13,12 +13,16 @@
 # sysbench sends the ids, the proxy splits its multi-row INSERTs per shard).
 # The direct baseline is one shard primary holding a full copy of sbtest1 in
 # its own database: what one server does on this machine. Each round runs
-# direct, then shardgate (the machine is noisy: rounds interleave); prepared
+# direct, relay, then shardgate (the machine is noisy: rounds interleave); prepared
 # statements are on (--db-ps-mode=auto). Printed: QPS per round, medians,
 # the ratio shardgate/direct (target >= 0.6) and the proxy's CPU per query
 # (utime+stime of the shardgate process from /proc, per query it served).
 # Everything runs on this host: the proxy, both servers and sysbench share
 # its cores, so the ratio is a floor, not what a separate proxy host gives.
+# Each round also runs through bench/relay, a TCP relay that does no work,
+# in front of the same server as the direct run: relay/direct is what one
+# more process in the path costs here, the ceiling for any proxy on this
+# host; shardgate/relay is what shardgate's own work costs on top of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -27,9 +31,12 @@ rounds=${3:-3}
 size=${4:-100000}
 bash scripts/deps.sh
 go build -o bin/shardgate ./cmd/shardgate
+go build -o bin/relay ./bench/relay
 work=$(mktemp -d)
 pids=()
 cleanup() {
+  # The relay: TERM (a background job of a script starts with SIGINT ignored).
+  [ -n "${relay:-}" ] && kill -TERM "$relay" 2>/dev/null || true
   for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -66,6 +73,12 @@ common=(--db-driver=mysql --mysql-ssl=off --tables=1 --table-size="$size" --auto
 proxy_args=(--mysql-host=127.0.0.1 --mysql-port="$proxy_port" --mysql-user=app --mysql-password=app-secret --mysql-db=shop)
 direct_args=(--mysql-host="${primary%:*}" --mysql-port="${primary#*:}" --mysql-user="$user" --mysql-password="$password" --mysql-db=sbdirect)
 
+relay_port=$(free_port)
+./bin/relay -listen "127.0.0.1:$relay_port" -target "$primary" 2>"$work/relay.log" &
+relay=$!
+pids+=("$relay")
+relay_args=(--mysql-host=127.0.0.1 --mysql-port="$relay_port" --mysql-user="$user" --mysql-password="$password" --mysql-db=sbdirect)
+
 echo "== prepare: $size rows through shardgate (sharded by id), and a full copy on one server"
 timeout 600 sysbench oltp_point_select prepare "${common[@]}" "${proxy_args[@]}" >"$work/prepare-proxy.log" 2>&1 ||
   { cat "$work/prepare-proxy.log"; exit 1; }
@@ -80,7 +93,7 @@ if [ $((n0 + n1)) -ne "$size" ] || [ "$n0" -eq 0 ] || [ "$n1" -eq 0 ]; then
 fi
 
 ticks=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$dev/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/${1:-$dev}/stat"; }
 # run NAME ARGS...: one bounded sysbench run; prints "qps queries errors".
 run() {
   local out
@@ -94,27 +107,35 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "== warm-up (not counted)"
 secs_saved=$secs; secs=3
 run "${direct_args[@]}" >/dev/null
+run "${relay_args[@]}" >/dev/null
 run "${proxy_args[@]}" >/dev/null
 secs=$secs_saved
 
 echo "== oltp_point_select, $secs s per run, $threads threads, prepared statements, queries per second"
-d=(); p=(); c=()
+d=(); l=(); p=(); c=(); lc=()
+us_per() { echo "if ($3 > 0) ($2 - $1) * 1000000 / $ticks / $3 else 0" | bc -l; } # BEFORE AFTER QUERIES
 for r in $(seq 1 "$rounds"); do
   read -r dq _ de < <(run "${direct_args[@]}")
+  before=$(cpu_ticks "$relay")
+  read -r lq ln le < <(run "${relay_args[@]}")
+  relay_us=$(us_per "$before" "$(cpu_ticks "$relay")" "$ln")
   before=$(cpu_ticks)
   if [ -n "${PROFILE:-}" ] && [ "$r" = 1 ]; then # PROFILE=FILE: a CPU profile of the first proxied run
     curl -fs "http://$admin/debug/pprof/profile?seconds=$((secs > 2 ? secs - 1 : 1))" -o "$PROFILE" &
   fi
   read -r pq pn pe < <(run "${proxy_args[@]}")
-  after=$(cpu_ticks)
-  cpu_us=$(echo "if ($pn > 0) ($after - $before) * 1000000 / $ticks / $pn else 0" | bc -l)
-  printf 'round %d: direct %9.0f  shardgate %9.0f  ratio %.2f  proxy CPU %.1f us/query  (errors: direct %s, shardgate %s)\n' \
-    "$r" "$dq" "$pq" "$(echo "if ($dq > 0) $pq / $dq else 0" | bc -l)" "$cpu_us" "$de" "$pe"
-  d+=("$dq"); p+=("$pq"); c+=("$cpu_us")
+  cpu_us=$(us_per "$before" "$(cpu_ticks)" "$pn")
+  printf 'round %d: direct %7.0f  relay %7.0f  shardgate %7.0f  shardgate/direct %.2f  relay/direct %.2f  CPU us/query: relay %.1f shardgate %.1f  (errors: %s %s %s)\n' \
+    "$r" "$dq" "$lq" "$pq" "$(echo "if ($dq > 0) $pq / $dq else 0" | bc -l)" "$(echo "if ($dq > 0) $lq / $dq else 0" | bc -l)" \
+    "$relay_us" "$cpu_us" "$de" "$le" "$pe"
+  d+=("$dq"); l+=("$lq"); p+=("$pq"); c+=("$cpu_us"); lc+=("$relay_us")
 done
 dm=$(printf '%s\n' "${d[@]}" | median)
+lm=$(printf '%s\n' "${l[@]}" | median)
 pm=$(printf '%s\n' "${p[@]}" | median)
 cm=$(printf '%s\n' "${c[@]}" | median)
-ratio=$(echo "if ($dm > 0) $pm / $dm else 0" | bc -l)
-printf 'median:  direct %9.0f  shardgate %9.0f  shardgate/direct %.2f (target >= 0.60)  proxy CPU %.1f us/query  (%d rounds)\n' \
-  "$dm" "$pm" "$ratio" "$cm" "$rounds"
+lcm=$(printf '%s\n' "${lc[@]}" | median)
+printf 'median:  direct %7.0f  relay %7.0f  shardgate %7.0f  shardgate/direct %.2f (target >= 0.60)  relay/direct %.2f  shardgate/relay %.2f\n' \
+  "$dm" "$lm" "$pm" "$(echo "if ($dm > 0) $pm / $dm else 0" | bc -l)" "$(echo "if ($dm > 0) $lm / $dm else 0" | bc -l)" \
+  "$(echo "if ($lm > 0) $pm / $lm else 0" | bc -l)"
+printf '         CPU us/query: relay %.1f  shardgate %.1f  (%d rounds)\n' "$lcm" "$cm" "$rounds"
