@@ -94,7 +94,27 @@ func (w *rewriter) render(pieces []piece) (string, []int) {
 		}
 		sb.WriteString(w.text[pos:p.to])
 	}
+	if params == nil && w.hasClientParams() {
+		// The rewrite dropped every parameter (LIMIT $1 became a
+		// literal): the target takes none, which nil would not say.
+		params = []int{}
+	}
 	return sb.String(), params
+}
+
+// hasClientParams reports whether the statement uses any parameter the
+// client binds (a normalized literal is not one).
+func (w *rewriter) hasClientParams() bool {
+	for _, t := range w.toks {
+		if t.Kind != sqltext.TokParam {
+			continue
+		}
+		slot := w.slotAt[t.Start]
+		if w.b.slots == nil || slot < 1 || slot > len(w.b.slots) || w.b.slots[slot-1].Param != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // word reports whether token i is the keyword kw (case-insensitive).

@@ -54,6 +54,12 @@ func TestCRUD(t *testing.T) {
 			if want := []string{itoa(base + 19), itoa(base + 18), itoa(base + 17)}; fmtRows(got) != fmtRows(want) {
 				t.Fatalf("ORDER BY LIMIT: %v, want %v", got, want)
 			}
+			// Only LIMIT and OFFSET are parameters (GORM's pages): the
+			// text each shard gets folds them into a literal and takes none.
+			got = queryStrings(t, db, "SELECT id FROM users ORDER BY id LIMIT ? OFFSET ?", 2, 1)
+			if want := []string{"1001", "1002"}; fmtRows(got) != fmtRows(want) {
+				t.Fatalf("ORDER BY LIMIT ? OFFSET ?: %v, want %v", got, want)
+			}
 			got = queryStrings(t, db, "SELECT COUNT(*), SUM(score), MIN(name), MAX(balance), AVG(score) FROM users WHERE id >= ? AND id < ?", base, base+20)
 			if want := []string{"20|190|usera|19.50|9.5000"}; fmtRows(got) != fmtRows(want) {
 				t.Fatalf("aggregates: %v, want %v", got, want)

@@ -207,14 +207,23 @@ func (s *session) flushDescribes(ctx context.Context) error {
 	return nil
 }
 
-// describeTarget is where Describe runs: the transaction's shard, else
-// the unsharded shard's primary (every shard has the same schema).
-func (s *session) describeTarget(db *topology.DB) router.Target {
-	sh := db.Unsharded
+// describeLease is the connection a Describe runs on: the transaction's
+// first shard once it has one (the statement may name a table created in
+// it), else a pooled connection to the unsharded shard's primary (every
+// shard has the same schema). A transaction that has touched no shard yet
+// is not started anywhere by a Describe: the statement that follows picks
+// its shard (pgx describes a new statement inside the transaction before
+// it binds the key). inTx: the lease is the transaction's connection.
+func (s *session) describeLease(ctx context.Context, db *topology.DB) (l *lease, inTx bool, err error) {
 	if pinned := s.tx.pinned(); pinned != nil {
-		sh = pinned
+		l, err = s.join(ctx, db, pinned, false)
+		return l, true, err
 	}
-	return router.Target{Shard: sh, Role: router.RolePrimary}
+	c, _, release, err := s.connect(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary})
+	if err != nil {
+		return nil, false, err
+	}
+	return &lease{conn: c, release: release}, false, nil
 }
 
 // describeStatement asks a server for a statement's parameter and row
@@ -245,7 +254,7 @@ func (s *session) describe(ctx context.Context, st *preparedStmt, ask func(c *ba
 	if !ok {
 		return s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
 	}
-	l, err := s.acquire(ctx, db, s.describeTarget(db))
+	l, inTx, err := s.describeLease(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -286,7 +295,7 @@ func (s *session) describe(ctx context.Context, st *preparedStmt, ask func(c *ba
 			s.w.WriteRaw(typ, body)
 			result = errRelayed
 		case 'Z':
-			l.release(len(body) != 1 || (!s.tx.open && body[0] != 'I'))
+			l.release(len(body) != 1 || (!inTx && body[0] != 'I'))
 			return result
 		}
 	}

@@ -110,6 +110,34 @@ func TestProxyExtendedProtocol(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// ORMs wrap each write in a transaction, and pgx describes a new text
+	// (Parse, Describe, Sync) before it binds the key: the Describe must
+	// not start the transaction on a shard, or the statement's own shard
+	// would be a second one (refused under single_shard).
+	for i, id := range []int64{101, 102, 103, 104, 105, 106} {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO users (id, name) VALUES ($1, 'orm%d')", i), id); err != nil {
+			t.Errorf("insert %d as the first statement of a transaction, new text: %v", id, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := f.direct(t, f.shardOf(id)).QueryRow(ctx, "SELECT name FROM users WHERE id = $1", id).Scan(&got); err != nil || got != fmt.Sprintf("orm%d", i) {
+			t.Errorf("user %d on its shard %d: %q %v", id, f.shardOf(id), got, err)
+		}
+	}
+	// A scatter read whose only parameters are LIMIT and OFFSET: the text
+	// every shard gets has them folded into a literal and takes none.
+	rows, _ = conn.Query(ctx, "SELECT id FROM users ORDER BY id LIMIT $1 OFFSET $2", int64(3), int64(2))
+	page, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || fmt.Sprint(page) != "[3 4 5]" {
+		t.Errorf("scatter with only LIMIT/OFFSET parameters: %v %v", page, err)
+	}
+
 	// Errors in the extended protocol: reported, and the session goes on.
 	if _, err := conn.Exec(ctx, "SELECT * FROM nosuchtable WHERE id = $1", 1); pgCode(err) != "42P01" {
 		t.Errorf("unknown table: %v", err)
