@@ -130,6 +130,11 @@ func (r *Router) statement(original string, n sqltext.Normalized, params []Param
 	return st, binder{params: params, raw: true}, err
 }
 
+// singleShardHint tells whoever reads a cross-shard refusal where the rule
+// comes from: ORMs wrap even a single write in a transaction, so a scatter
+// UPDATE or a reference-table INSERT meets it without an explicit BEGIN.
+const singleShardHint = " (the database has transactions: single_shard; multi_shard or two_phase let a transaction span shards)"
+
 // checkTransaction enforces "one transaction, one shard" where the
 // database's transactions mode says so: a statement in a transaction may
 // touch only the shard the transaction is pinned to.
@@ -139,15 +144,15 @@ func checkTransaction(p *Plan, db *topology.DB, s Session) error {
 	}
 	if len(p.Targets) > 1 {
 		if s.Pinned != nil {
-			return fmt.Errorf("%w: this %s statement needs %d shards but the transaction is on shard %s; run it outside the transaction",
-				ErrCrossShard, p.Statement.Kind, len(p.Targets), s.Pinned.Name)
+			return fmt.Errorf("%w: this %s statement needs %d shards but the transaction is on shard %s; run it outside the transaction%s",
+				ErrCrossShard, p.Statement.Kind, len(p.Targets), s.Pinned.Name, singleShardHint)
 		}
-		return fmt.Errorf("%w: this %s statement needs %d shards (%s); a transaction may use only one",
-			ErrCrossShard, p.Statement.Kind, len(p.Targets), targetNames(p.Targets))
+		return fmt.Errorf("%w: this %s statement needs %d shards (%s); a transaction may use only one%s",
+			ErrCrossShard, p.Statement.Kind, len(p.Targets), targetNames(p.Targets), singleShardHint)
 	}
 	if s.Pinned != nil && p.Targets[0].Shard != s.Pinned {
-		return fmt.Errorf("%w: the transaction is on shard %s and this statement needs shard %s",
-			ErrCrossShard, s.Pinned.Name, p.Targets[0].Shard.Name)
+		return fmt.Errorf("%w: the transaction is on shard %s and this statement needs shard %s%s",
+			ErrCrossShard, s.Pinned.Name, p.Targets[0].Shard.Name, singleShardHint)
 	}
 	return nil
 }
