@@ -174,13 +174,21 @@ func (cl *clauses) listItem(w *rewriter, list [][2]int, k int) ([]piece, bool) {
 
 // aggCall finds, in select item i, the aggregate's name token, its
 // argument's byte range and where the call ends: `avg(x + 1) AS a` gives
-// "avg", "x + 1" and the offset after ")".
-func (cl *clauses) aggCall(w *rewriter, i int) (fn sqltext.Token, arg [2]int, callEnd int, ok bool) {
+// "avg", "x + 1" and the offset after ")". coalesced: the call is the
+// first argument of the item's COALESCE (or IFNULL).
+func (cl *clauses) aggCall(w *rewriter, i int, coalesced bool) (fn sqltext.Token, arg [2]int, callEnd int, ok bool) {
 	if i >= len(cl.items) {
 		return fn, arg, 0, false
 	}
 	r := cl.items[i]
 	first := r[0]
+	if coalesced { // COALESCE ( agg ( ... ) , default ): the inner call
+		if open := w.next(first); open < r[1] && w.punct(open, "(") {
+			first = w.next(open)
+		} else {
+			return fn, arg, 0, false
+		}
+	}
 	open := w.next(first)
 	if w.toks[first].Kind != sqltext.TokWord || open >= r[1] || !w.punct(open, "(") {
 		return fn, arg, 0, false
@@ -190,6 +198,24 @@ func (cl *clauses) aggCall(w *rewriter, i int) (fn sqltext.Token, arg [2]int, ca
 		return fn, arg, 0, false
 	}
 	return w.toks[first], [2]int{w.toks[open].End, w.toks[end].Start}, w.toks[end].End, true
+}
+
+// outerCall is the byte range of the function call that starts select
+// item i: `COALESCE(avg(x), 0) AS a` gives "COALESCE(avg(x), 0)".
+func (cl *clauses) outerCall(w *rewriter, i int) (from, to int, ok bool) {
+	if i >= len(cl.items) {
+		return 0, 0, false
+	}
+	first := cl.items[i][0]
+	open := w.next(first)
+	if open >= cl.items[i][1] || !w.punct(open, "(") {
+		return 0, 0, false
+	}
+	end := w.closing(open)
+	if end < 0 {
+		return 0, 0, false
+	}
+	return w.toks[first].Start, w.toks[end].End, true
 }
 
 // itemText is select item i as the client wrote it (literals restored).

@@ -47,10 +47,16 @@ func (p *Plan) String() string {
 			fmt.Fprintf(&b, " group%v", m.GroupBy)
 		}
 		for _, a := range m.Aggregates {
-			if a.Func == AggAvg {
+			switch {
+			case a.Func == AggAvg:
 				fmt.Fprintf(&b, " avg(col %d / col %d)", a.Column, a.CountColumn)
-			} else {
+			case a.Coalesced:
+				fmt.Fprintf(&b, " %s(col %d if col %d > 0)", aggNames[a.Func], a.Column, a.CountColumn)
+			default:
 				fmt.Fprintf(&b, " %s(col %d)", aggNames[a.Func], a.Column)
+			}
+			if a.Coalesced {
+				fmt.Fprintf(&b, " else col %d", a.DefaultColumn)
 			}
 		}
 		if m.Distinct {

@@ -80,26 +80,50 @@ func (c *planner) planMerge(p *Plan) error {
 	// Aggregates and grouping.
 	if aggregating {
 		for i, it := range sel.Items {
-			switch it.Agg {
-			case AggNone:
+			switch {
+			case it.Agg == AggNone:
 				m.GroupBy = append(m.GroupBy, i)
-			case AggAvg:
-				fn, arg, callEnd, ok := cl.aggCall(w, i)
+			case it.Agg == AggAvg:
+				fn, arg, callEnd, ok := cl.aggCall(w, i, it.Coalesced)
 				if !ok {
 					return refuse("an AVG the proxy could not rewrite")
 				}
 				edits = append(edits, edit{fn.Start, fn.End, []piece{lit("sum")}})
 				if it.Alias == "" {
-					// Keep the column's name: PostgreSQL calls it "avg",
-					// MySQL names it by the expression as written.
+					// Keep the column's name: PostgreSQL calls it "avg"
+					// (or "coalesce", which the rewrite keeps), MySQL
+					// names it by the expression as written.
 					name := " AS avg"
 					if c.dialect == sqltext.MySQL {
 						name = " AS `" + strings.ReplaceAll(cl.itemText(w, i), "`", "``") + "`"
 					}
-					edits = append(edits, edit{callEnd, callEnd, []piece{lit(name)}})
+					if it.Coalesced {
+						callEnd = w.toks[cl.items[i][1]-1].End
+					}
+					if c.dialect == sqltext.MySQL || !it.Coalesced {
+						edits = append(edits, edit{callEnd, callEnd, []piece{lit(name)}})
+					}
 				}
 				count := addHidden(lit("count("), span(arg[0], arg[1]), lit(")"))
-				m.Aggregates = append(m.Aggregates, AggColumn{Column: i, Func: AggAvg, CountColumn: count})
+				a := AggColumn{Column: i, Func: AggAvg, CountColumn: count}
+				if it.Coalesced {
+					// Over no values the answer is the default as the
+					// server prints COALESCE(AVG(..), d) (MySQL gives it
+					// AVG's scale): a hidden copy of the item asks for it.
+					from, to, ok := cl.outerCall(w, i)
+					if !ok {
+						return refuse("a COALESCE the proxy could not rewrite")
+					}
+					a.Coalesced, a.DefaultColumn = true, addHidden(span(from, to))
+				}
+				m.Aggregates = append(m.Aggregates, a)
+			case it.Coalesced && it.Agg != AggCount: // COUNT is never NULL: nothing to coalesce
+				_, arg, _, ok := cl.aggCall(w, i, true)
+				if !ok {
+					return refuse("a COALESCE the proxy could not rewrite")
+				}
+				count := addHidden(lit("count("), span(arg[0], arg[1]), lit(")"))
+				m.Aggregates = append(m.Aggregates, AggColumn{Column: i, Func: it.Agg, CountColumn: count, Coalesced: true, DefaultColumn: i})
 			default:
 				m.Aggregates = append(m.Aggregates, AggColumn{Column: i, Func: it.Agg})
 			}

@@ -111,6 +111,14 @@ type AggColumn struct {
 	Column int
 	Func   Aggregate // AggCount and AggSum add, AggMin/AggMax compare
 	// CountColumn, for AggAvg: the hidden column holding the COUNT that
-	// goes with the SUM the shards returned in Column.
+	// goes with the SUM the shards returned in Column; for a Coalesced
+	// aggregate, the hidden COUNT of the values it saw on that shard.
 	CountColumn int
+	// Coalesced: the shards return COALESCE(agg, default). A shard whose
+	// count is 0 returned the default, not a value: it is left out, and
+	// when every shard is, the result is the default as a shard printed
+	// it (in the column's own type and format), from DefaultColumn: the
+	// item itself, or for AVG a hidden copy of the unrewritten item.
+	Coalesced     bool
+	DefaultColumn int
 }

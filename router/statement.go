@@ -182,12 +182,16 @@ type Select struct {
 
 // SelectItem is one entry of the select list.
 type SelectItem struct {
-	Star        bool       // * or t.*
-	Agg         Aggregate  // AggNone for anything that is not an aggregate call at the top
-	Distinct    bool       // COUNT(DISTINCT x) and friends: not mergeable
-	ContainsAgg bool       // an aggregate nested in an expression, e.g. SUM(a)+1: not mergeable
-	Alias       string     // AS name, "" when none
-	Column      *ColumnRef // the item when it is a plain column reference
+	Star        bool      // * or t.*
+	Agg         Aggregate // AggNone for anything that is not an aggregate call at the top
+	Distinct    bool      // COUNT(DISTINCT x) and friends: not mergeable
+	ContainsAgg bool      // an aggregate nested in an expression, e.g. SUM(a)+1: not mergeable
+	// Coalesced: the item is COALESCE(agg, default) (MySQL also IFNULL),
+	// the ORMs' way to get 0 rather than NULL over no rows. Agg is the
+	// wrapped aggregate; the default applies once, to the combined value.
+	Coalesced bool
+	Alias     string     // AS name, "" when none
+	Column    *ColumnRef // the item when it is a plain column reference
 }
 
 // Aggregate is an aggregate function at the top of a select item.

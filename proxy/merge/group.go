@@ -134,6 +134,9 @@ type aggState struct {
 
 func (g *groupStage) fold(st *aggState, a *aggSpec, r Row) error {
 	v := r[a.col]
+	if a.coalesced && isZeroCount(r[a.countCol]) {
+		return nil // this shard saw no value: v is the COALESCE default
+	}
 	switch a.fn {
 	case router.AggMin, router.AggMax:
 		if v == nil {
@@ -195,30 +198,40 @@ func (g *groupStage) addNumber(st *aggState, t Type, v []byte) error {
 }
 
 // result builds the output row of a group: its first row with each
-// aggregate column replaced by the combined value.
+// aggregate column replaced by the combined value. A coalesced aggregate
+// that saw no value anywhere takes the default, as the first row's shard
+// printed it.
 func (g *groupStage) result(grp *group) Row {
 	r := slices.Clone(grp.first)
 	for j := range g.p.aggs {
 		a, st := &g.p.aggs[j], &grp.aggs[j]
+		var v []byte
 		switch a.fn {
 		case router.AggMin, router.AggMax:
-			r[a.col] = nil
 			if st.best != nil {
-				r[a.col] = st.best.raw
+				v = st.best.raw
 			}
 		case router.AggCount:
-			r[a.col] = g.sumText(st, a.t)
-			if r[a.col] == nil {
-				r[a.col] = []byte("0")
+			if v = g.sumText(st, a.t); v == nil {
+				v = []byte("0")
 			}
 		case router.AggSum:
-			r[a.col] = g.sumText(st, a.t)
+			v = g.sumText(st, a.t)
 		case router.AggAvg:
-			r[a.col] = g.avgText(st, a.t)
+			v = g.avgText(st, a.t)
 			r[a.countCol] = st.n.text()
 		}
+		if v == nil && a.coalesced {
+			v = r[a.defaultCol]
+		}
+		r[a.col] = v
 	}
 	return r
+}
+
+// isZeroCount reports whether a COUNT's text is 0.
+func isZeroCount(v []byte) bool {
+	return len(v) == 1 && v[0] == '0'
 }
 
 // sumText prints a sum of type t; nil (NULL) when no value was added.

@@ -176,3 +176,43 @@ func TestGroupBy(t *testing.T) {
 			shards: [][]string{{"a|1", "b|1"}, {"c|1"}}, want: []string{"a|1", "b|1", "c|1"}},
 	})
 }
+
+// TestCoalescedAggregates: COALESCE(agg, default) arrives as the shards'
+// own COALESCE plus a hidden COUNT of the values each saw. A shard that
+// saw none sent the default, which must not be combined; when no shard
+// saw any, the default is the answer, printed as the shards printed it.
+func TestCoalescedAggregates(t *testing.T) {
+	co := func(col int, fn router.Aggregate, count int) router.AggColumn {
+		return router.AggColumn{Column: col, Func: fn, CountColumn: count, Coalesced: true, DefaultColumn: col}
+	}
+	// AVG: the shards send COALESCE(SUM(x), d), COUNT(x) and the item as
+	// written, COALESCE(AVG(x), d), whose text is the answer over nothing.
+	coAvg := router.Merge{Limit: -1, Hidden: 2, Aggregates: []router.AggColumn{
+		{Column: 0, Func: router.AggAvg, CountColumn: 1, Coalesced: true, DefaultColumn: 2}}}
+	spec := func(a ...router.AggColumn) router.Merge {
+		return router.Merge{Limit: -1, Aggregates: a, Hidden: 1}
+	}
+	one := func(rows ...string) [][]string {
+		out := make([][]string, len(rows))
+		for i, r := range rows {
+			out[i] = []string{r}
+		}
+		return out
+	}
+	runCases(t, []mergeCase{
+		{name: "sum leaves out the defaults of empty shards", spec: spec(co(0, router.AggSum, 1)), types: "ii",
+			shards: one("5|0", "3|2", "4|1"), want: []string{"7"}},
+		{name: "sum over nothing is the default as printed", spec: spec(co(0, router.AggSum, 1)), types: "di",
+			shards: one("0.00|0", "0.00|0"), want: []string{"0.00"}},
+		{name: "max ignores a default larger than every value", spec: spec(co(0, router.AggMax, 1)), types: "ii",
+			shards: one("100|0", "4|2", "9|1"), want: []string{"9"}},
+		{name: "min over nothing", spec: spec(co(0, router.AggMin, 1)), types: "bi",
+			shards: one("none|0", "none|0"), want: []string{"none"}},
+		{name: "avg: sum and count of the shards that saw values", spec: coAvg, types: "did",
+			opt: Options{AvgScale: 4}, shards: one("7.00|0|7.000000", "3.00|2|1.500000", "3.00|1|3.000000"), want: []string{"2.000000"}},
+		{name: "avg over nothing", spec: coAvg, types: "did",
+			opt: Options{AvgScale: 4}, shards: one("0.00|0|0.000000", "0.00|0|0.000000"), want: []string{"0.000000"}},
+		{name: "per group", spec: router.Merge{Limit: -1, GroupBy: []int{0}, Aggregates: []router.AggColumn{co(1, router.AggSum, 2)}, Hidden: 1},
+			types: "bii", shards: [][]string{{"a|0|0", "b|0|0"}, {"a|5|1"}}, want: []string{"a|5", "b|0"}},
+	})
+}

@@ -177,7 +177,11 @@ type aggSpec struct {
 	fn       router.Aggregate
 	t        Type
 	coll     Collation // TextLocale
-	countCol int       // AVG
+	countCol int       // AVG, and a coalesced aggregate's count of values
+	// coalesced: the shards return COALESCE(agg, default); a row whose
+	// count is 0 holds the default, not a value (see router.AggColumn).
+	coalesced  bool
+	defaultCol int
 }
 
 // compile checks spec against the row width and resolves negative column
@@ -225,7 +229,7 @@ func compile(spec *router.Merge, types []Type, coll Collation) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := aggSpec{col: c, fn: a.Func, t: types[c], coll: coll, countCol: -1}
+		s := aggSpec{col: c, fn: a.Func, t: types[c], coll: coll, countCol: -1, coalesced: a.Coalesced}
 		switch a.Func {
 		case router.AggMin, router.AggMax:
 		case router.AggCount, router.AggSum, router.AggAvg:
@@ -235,8 +239,13 @@ func compile(spec *router.Merge, types []Type, coll Collation) (*plan, error) {
 		default:
 			return nil, fmt.Errorf("%w: aggregate %d of column %d cannot be merged", ErrBadSpec, a.Func, c)
 		}
-		if a.Func == router.AggAvg {
-			if s.countCol, err = col(a.CountColumn, "AVG count"); err != nil {
+		if a.Func == router.AggAvg || a.Coalesced {
+			if s.countCol, err = col(a.CountColumn, "aggregate count"); err != nil {
+				return nil, err
+			}
+		}
+		if a.Coalesced {
+			if s.defaultCol, err = col(a.DefaultColumn, "COALESCE default"); err != nil {
 				return nil, err
 			}
 		}

@@ -225,6 +225,9 @@ func renderItem(it router.SelectItem) string {
 	if it.Distinct {
 		s += " distinct"
 	}
+	if it.Coalesced {
+		s += " coalesced"
+	}
 	if it.ContainsAgg {
 		s += " contains_agg"
 	}

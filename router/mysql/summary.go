@@ -82,9 +82,32 @@ func selectItem(f *ast.SelectField) (router.SelectItem, bool) {
 			item.Column = &c
 		}
 	default:
+		if agg, def, ok := coalescedAggregate(e); ok {
+			// COALESCE(SUM(x), 0): the aggregate, with a default for NULL.
+			item.Agg, item.Distinct, item.Coalesced = aggregate(agg.F), agg.Distinct, true
+			item.ContainsAgg = contains(def, isAggregate)
+			break
+		}
 		item.ContainsAgg = contains(e, isAggregate)
 	}
 	return item, contains(e, isWindow)
+}
+
+// coalescedAggregate matches COALESCE(agg(...), default) and
+// IFNULL(agg(...), default) for the aggregates a merge can combine.
+func coalescedAggregate(e ast.ExprNode) (*ast.AggregateFuncExpr, ast.ExprNode, bool) {
+	fc, ok := e.(*ast.FuncCallExpr)
+	if !ok || len(fc.Args) != 2 || (fc.FnName.L != "coalesce" && fc.FnName.L != "ifnull") {
+		return nil, nil, false
+	}
+	agg, ok := unparen(fc.Args[0]).(*ast.AggregateFuncExpr)
+	if !ok {
+		return nil, nil, false
+	}
+	if a := aggregate(agg.F); a == router.AggOther {
+		return nil, nil, false
+	}
+	return agg, fc.Args[1], true
 }
 
 func aggregate(f string) router.Aggregate {

@@ -120,6 +120,7 @@ var cases = []testCase{
 	{"other aggregates", "SELECT string_agg(name, $1), array_agg(id ORDER BY id), stddev(x), bool_and(ok), percentile_cont($2) WITHIN GROUP (ORDER BY x), count(*) FILTER (WHERE x > $3), pg_catalog.sum(x), myagg(DISTINCT x) FROM t"},
 	{"quoted function names are exact", `SELECT "count"(x), "Sum"(x), "MAX"(DISTINCT x) FROM t`},
 	{"nested aggregates", "SELECT sum(a) + 1, coalesce(max(a), 0), round(avg(a)::numeric, 2) AS r, upper(name) FROM t GROUP BY name"},
+	{"coalesced aggregates", "SELECT COALESCE(sum(a), 0), coalesce(avg(a), $1), coalesce(sum(DISTINCT a), 0), coalesce(sum(a), max(b)), coalesce(sum(a), 0, 1), coalesce(a, 0), coalesce(string_agg(b, ','), '') FROM t"},
 	{"count star group by key with having", "SELECT user_id, count(*) FROM orders GROUP BY user_id HAVING count(*) > $1"},
 	{"group by position alias expr", "SELECT date_trunc('day', created) AS day, state AS s, count(*) FROM orders GROUP BY 1, s, date_trunc('day', created), lower(state)"},
 	{"group by qualified matches unqualified", "SELECT o.user_id, sum(o.total) FROM orders o GROUP BY user_id"},

@@ -31,6 +31,15 @@ func exprItem(n *pg.Node) (router.SelectItem, bool) {
 			it.Agg = aggregateOf(x.FuncCall)
 			it.Distinct = it.Agg != router.AggNone && x.FuncCall.AggDistinct
 		}
+	case *pg.Node_CoalesceExpr:
+		// COALESCE(SUM(x), 0): the aggregate, with a default for NULL.
+		if args := x.CoalesceExpr.Args; len(args) == 2 {
+			if fc := args[0].GetFuncCall(); fc != nil && fc.Over == nil {
+				if agg := aggregateOf(fc); agg != router.AggNone && agg != router.AggOther {
+					it.Agg, it.Distinct, it.Coalesced = agg, fc.AggDistinct, true
+				}
+			}
+		}
 	case *pg.Node_JsonObjectAgg:
 		if x.JsonObjectAgg.GetConstructor().GetOver() == nil {
 			it.Agg = router.AggOther

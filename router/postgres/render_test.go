@@ -198,6 +198,9 @@ func renderItem(it router.SelectItem) string {
 	if it.Distinct {
 		parts = append(parts, "distinct")
 	}
+	if it.Coalesced {
+		parts = append(parts, "coalesced")
+	}
 	if it.ContainsAgg {
 		parts = append(parts, "contains-agg")
 	}
