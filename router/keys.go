@@ -73,6 +73,10 @@ func literalID(t topology.KeyType, l Literal) (uint64, error) {
 	return t.TextKeyspaceID(l.Text)
 }
 
+// ParamKeyspaceID is the keyspace id of a bound value as key type t (the
+// proxies use it for keys they read outside a statement: COPY data).
+func ParamKeyspaceID(t topology.KeyType, p Param) (uint64, error) { return paramID(t, p) }
+
 func paramID(t topology.KeyType, p Param) (uint64, error) {
 	switch p.Kind {
 	case ParamNull:

@@ -22,6 +22,8 @@ type rowSplitter struct {
 	sawEnd  bool // the text format's \. end marker
 }
 
+func (sp *rowSplitter) outputs() [][]byte { return sp.out }
+
 func (sp *rowSplitter) feed(data []byte) error {
 	buf := data
 	if len(sp.pending) > 0 {

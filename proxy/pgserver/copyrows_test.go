@@ -12,6 +12,7 @@ func TestParseCopy(t *testing.T) {
 		sql         string
 		cols        string
 		csv, header bool
+		binary      bool
 		delim       byte
 		wantErr     bool
 	}{
@@ -20,7 +21,8 @@ func TestParseCopy(t *testing.T) {
 		{sql: "COPY users (id, name) FROM STDIN WITH (FORMAT csv, HEADER true)", cols: "id,name", csv: true, header: true, delim: ','},
 		{sql: "COPY users FROM STDIN CSV HEADER DELIMITER ';'", cols: "<nil>", csv: true, header: true, delim: ';'},
 		{sql: "COPY users FROM STDIN WITH (DELIMITER '|')", cols: "<nil>", delim: '|'},
-		{sql: "COPY users FROM STDIN (FORMAT binary)", wantErr: true},
+		{sql: "COPY users FROM STDIN (FORMAT binary)", cols: "<nil>", delim: '\t', binary: true},
+		{sql: `copy "users" ( "id", "name" ) from stdin binary;`, cols: "id,name", delim: '\t', binary: true},
 	} {
 		o, err := parseCopy(c.sql)
 		if c.wantErr {
@@ -33,7 +35,7 @@ func TestParseCopy(t *testing.T) {
 		if o.columns != nil {
 			cols = strings.Join(o.columns, ",")
 		}
-		if err != nil || cols != c.cols || o.csv != c.csv || o.header != c.header || o.delim != c.delim {
+		if err != nil || cols != c.cols || o.csv != c.csv || o.header != c.header || o.delim != c.delim || o.binary != c.binary {
 			t.Errorf("%s: %+v %v", c.sql, o, err)
 		}
 	}

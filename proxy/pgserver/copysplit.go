@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgproto3/v2"
@@ -60,12 +61,20 @@ func (s *session) copySplitTx(ctx context.Context, db *topology.DB, t *topology.
 		}
 		leases[i] = l
 	}
-	if opts.columns == nil {
-		cols, err := tableColumns(leases[0].conn, t.Name)
+	var keyOID uint32
+	if opts.columns == nil || opts.binary {
+		cols, oids, err := tableColumns(leases[0].conn, t.Name)
 		if err != nil {
 			return "", s.copyBroke(err)
 		}
-		opts.columns = cols
+		if opts.columns == nil {
+			opts.columns = cols
+		}
+		for i, c := range cols {
+			if strings.EqualFold(c, t.Key) {
+				keyOID = oids[i]
+			}
+		}
 	}
 	key := -1
 	for i, c := range opts.columns {
@@ -88,7 +97,10 @@ func (s *session) copySplitTx(ctx context.Context, db *topology.DB, t *topology.
 	if err := s.w.Flush(); err != nil {
 		return "", err
 	}
-	sp := &rowSplitter{opts: opts, key: key, keyType: t.KeyType, db: db, out: make([][]byte, len(db.Shards))}
+	var sp copySplitter = &rowSplitter{opts: opts, key: key, keyType: t.KeyType, db: db, out: make([][]byte, len(db.Shards))}
+	if opts.binary {
+		sp = &binarySplitter{key: key, keyOID: keyOID, keyType: t.KeyType, db: db, out: make([][]byte, len(db.Shards))}
+	}
 	clientErr := s.pumpCopy(leases, sp)
 	return s.finishCopy(leases, clientErr)
 }
@@ -103,15 +115,26 @@ func (s *session) copyBroke(err error) error {
 	return classify(err)
 }
 
+// copySplitter cuts the client's COPY data into rows and appends each to
+// its shard's output (text and CSV: rowSplitter; binary: binarySplitter).
+type copySplitter interface {
+	feed(data []byte) error
+	end() error
+	// outputs are the rows waiting per shard; the caller sends and
+	// empties them.
+	outputs() [][]byte
+}
+
 // pumpCopy reads the client's CopyData and forwards each row to its shard.
-func (s *session) pumpCopy(leases []*lease, sp *rowSplitter) error {
+func (s *session) pumpCopy(leases []*lease, sp copySplitter) error {
+	out := sp.outputs()
 	send := func(i int, force bool) error {
-		if len(sp.out[i]) == 0 || (!force && len(sp.out[i]) < flushEvery) {
+		if len(out[i]) == 0 || (!force && len(out[i]) < flushEvery) {
 			return nil
 		}
 		c := leases[i].conn
-		c.w.WriteRaw('d', sp.out[i])
-		sp.out[i] = sp.out[i][:0]
+		c.w.WriteRaw('d', out[i])
+		out[i] = out[i][:0]
 		return c.w.Flush()
 	}
 	for {
@@ -124,7 +147,7 @@ func (s *session) pumpCopy(leases []*lease, sp *rowSplitter) error {
 			if err := sp.feed(body); err != nil {
 				return &clientError{code: "22P04", msg: err.Error()}
 			}
-			for i := range sp.out {
+			for i := range out {
 				if err := send(i, false); err != nil {
 					return &backendError{leases[i].conn.addr, err}
 				}
@@ -133,7 +156,7 @@ func (s *session) pumpCopy(leases []*lease, sp *rowSplitter) error {
 			if err := sp.end(); err != nil {
 				return &clientError{code: "22P04", msg: err.Error()}
 			}
-			for i := range sp.out {
+			for i := range out {
 				if err := send(i, true); err != nil {
 					return &backendError{leases[i].conn.addr, err}
 				}
@@ -235,34 +258,38 @@ func readCopyResult(c *backendConn) (string, error) {
 	}
 }
 
-// tableColumns lists a table's columns in order, for a COPY without a
-// column list.
-func tableColumns(c *backendConn, table string) ([]string, error) {
-	q := "SELECT attname FROM pg_attribute WHERE attrelid = " + quoteLiteral(table) +
+// tableColumns lists a table's columns in order, with their type OIDs:
+// for a COPY without a column list, and for reading the key of binary
+// COPY data.
+func tableColumns(c *backendConn, table string) ([]string, []uint32, error) {
+	q := "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = " + quoteLiteral(table) +
 		"::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
 	c.w.Send(&pgproto3.Query{String: q})
 	if err := c.w.Flush(); err != nil {
-		return nil, &backendError{c.addr, err}
+		return nil, nil, &backendError{c.addr, err}
 	}
 	var cols []string
+	var oids []uint32
 	var result error
 	for {
 		typ, body, err := c.r.ReadRaw()
 		if err != nil {
-			return nil, &backendError{c.addr, err}
+			return nil, nil, &backendError{c.addr, err}
 		}
 		switch typ {
 		case 'D':
 			msg, derr := pgwire.DecodeBackend(typ, body)
-			if derr == nil && len(msg.(*pgproto3.DataRow).Values) == 1 {
-				cols = append(cols, string(msg.(*pgproto3.DataRow).Values[0]))
+			if derr == nil && len(msg.(*pgproto3.DataRow).Values) == 2 {
+				v := msg.(*pgproto3.DataRow).Values
+				oid, _ := strconv.ParseUint(string(v[1]), 10, 32)
+				cols, oids = append(cols, string(v[0])), append(oids, uint32(oid))
 			}
 		case 'E':
 			if msg, derr := pgwire.DecodeBackend(typ, body); derr == nil {
 				result = pgwire.NewPgError(msg.(*pgproto3.ErrorResponse))
 			}
 		case 'Z':
-			return cols, result
+			return cols, oids, result
 		}
 	}
 }
@@ -273,6 +300,7 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 type copyOptions struct {
 	columns []string // nil: all, in table order
 	csv     bool
+	binary  bool
 	header  bool
 	delim   byte
 	quote   byte
@@ -314,12 +342,14 @@ func parseCopy(sql string) (copyOptions, error) {
 		switch w {
 		case "CSV":
 			o.csv = true
+		case "BINARY": // the old syntax, as pgx's CopyFrom writes it
+			o.binary = true
 		case "FORMAT":
 			switch strings.ToLower(strings.Trim(next, "'")) {
 			case "csv":
 				o.csv = true
 			case "binary":
-				return o, fmt.Errorf("COPY ... (FORMAT binary) into a sharded table is not supported; use text or csv")
+				o.binary = true
 			}
 		case "HEADER":
 			o.header = !strings.EqualFold(next, "false") && !strings.EqualFold(next, "off") && next != "0"

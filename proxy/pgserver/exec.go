@@ -401,6 +401,7 @@ func (s *session) concatenated(conns []*backendConn, plan *router.Plan, broken [
 		described  bool
 		tag        commandTag
 		firstPgErr *pgproto3.ErrorResponse
+		join       *binaryJoin // COPY TO STDOUT in binary format
 	)
 	for i, c := range conns {
 		for {
@@ -416,7 +417,14 @@ func (s *session) concatenated(conns []*backendConn, plan *router.Plan, broken [
 					described = true
 				}
 				continue
-			case 'D', 'N', 'd':
+			case 'd':
+				if join == nil {
+					s.w.WriteRaw(typ, body)
+				} else if err := join.data(i, body); err != nil {
+					broken[i] = true
+					return &backendError{c.addr, err}
+				}
+			case 'D', 'N':
 				s.w.WriteRaw(typ, body)
 			case 'n': // NoData (a Describe of a statement without rows)
 				if !described {
@@ -440,9 +448,15 @@ func (s *session) concatenated(conns []*backendConn, plan *router.Plan, broken [
 				if !described {
 					s.w.WriteRaw(typ, body)
 					described = true
+					if len(body) > 0 && body[0] == 1 { // binary: one header, one trailer
+						join = newBinaryJoin(len(conns), func(b []byte) { s.w.WriteRaw('d', b) })
+					}
 				}
 			case 'c':
 				// CopyDone once, after the last shard.
+				if join != nil {
+					join.done(i)
+				}
 			}
 			if typ == 'Z' {
 				if !settled(body, s.tx.open) {
