@@ -38,6 +38,9 @@ func (c *planner) byKind() (*Plan, error) {
 		if st.ForUpdate && !st.Explain {
 			return c.write("SELECT ... FOR UPDATE")
 		}
+		if st.PrimaryFunc != "" && !st.Explain {
+			return c.write("SELECT calling " + st.PrimaryFunc + "()")
+		}
 		return c.read()
 	case KindInsert:
 		if st.Explain {
@@ -434,7 +437,7 @@ func (c *planner) hinted(h sqltext.Hints) (*Plan, error) {
 func (c *planner) isWrite() bool {
 	switch c.st.Kind {
 	case KindSelect:
-		return c.st.ForUpdate && !c.st.Explain
+		return (c.st.ForUpdate || c.st.PrimaryFunc != "") && !c.st.Explain
 	case KindInsert, KindUpdate, KindDelete:
 		return !c.st.Explain
 	case KindShow, KindBegin, KindCommit, KindRollback, KindSavepoint, KindSet, KindUse:

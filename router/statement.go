@@ -37,6 +37,10 @@ type Statement struct {
 	Subqueries []*Statement
 
 	ForUpdate bool // SELECT ... FOR UPDATE/SHARE, LOCK IN SHARE MODE: a write for routing
+	// PrimaryFunc names a function the statement calls that changes or
+	// reads primary-only state (nextval, advisory and user-level locks):
+	// a SELECT calling it routes as a write. "" for none.
+	PrimaryFunc string
 
 	Insert *Insert // KindInsert (and REPLACE)
 	Update *Update // KindUpdate

@@ -75,8 +75,38 @@ func (a *Analyzer) Analyze(sql string) (st *router.Statement, err error) {
 	// stmts aliases the parser's own slice: use it before the parser goes
 	// back to the pool (the deferred Put runs after this).
 	an := &analysis{sql: sql, params: paramOffsets(stmts[0])}
-	return an.statement(stmts[0]), nil
+	st = an.statement(stmts[0])
+	st.PrimaryFunc = primaryFunc(stmts[0])
+	return st, nil
 }
+
+// primaryOnly are the functions whose state lives on one server: user-level
+// locks (which must all meet on the primary to exclude each other) and
+// MariaDB's sequences.
+var primaryOnly = map[string]bool{
+	"get_lock": true, "release_lock": true, "release_all_locks": true,
+	"is_free_lock": true, "is_used_lock": true,
+	"nextval": true, "setval": true, "lastval": true,
+}
+
+// primaryFunc returns the first primaryOnly function the statement calls,
+// subqueries included.
+func primaryFunc(n ast.Node) string {
+	v := &funcFinder{}
+	n.Accept(v)
+	return v.found
+}
+
+type funcFinder struct{ found string }
+
+func (f *funcFinder) Enter(n ast.Node) (ast.Node, bool) {
+	if fc, ok := n.(*ast.FuncCallExpr); ok && f.found == "" && primaryOnly[fc.FnName.L] {
+		f.found = fc.FnName.L
+	}
+	return n, f.found != ""
+}
+
+func (f *funcFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // analysis is the state of one Analyze call.
 type analysis struct {

@@ -52,7 +52,41 @@ func (Analyzer) Analyze(sql string) (st *router.Statement, err error) {
 		return nil, router.ErrMultiStatement
 	}
 	var a analysis
-	return a.statement(tree.Stmts[0].Stmt).st, nil
+	root := tree.Stmts[0].Stmt
+	st = a.statement(root).st
+	st.PrimaryFunc = primaryFunc(root)
+	return st, nil
+}
+
+// primaryOnly are the functions a standby refuses or answers for itself
+// alone: sequences, advisory locks (which must all meet on one server to
+// exclude each other), NOTIFY, transaction ids.
+var primaryOnly = map[string]bool{
+	"nextval": true, "setval": true, "currval": true, "lastval": true,
+	"pg_advisory_lock": true, "pg_advisory_lock_shared": true,
+	"pg_try_advisory_lock": true, "pg_try_advisory_lock_shared": true,
+	"pg_advisory_xact_lock": true, "pg_advisory_xact_lock_shared": true,
+	"pg_try_advisory_xact_lock": true, "pg_try_advisory_xact_lock_shared": true,
+	"pg_advisory_unlock": true, "pg_advisory_unlock_shared": true, "pg_advisory_unlock_all": true,
+	"pg_notify": true, "txid_current": true, "pg_current_xact_id": true,
+}
+
+// primaryFunc returns the first primaryOnly function the statement calls.
+func primaryFunc(root *pg.Node) string {
+	found := ""
+	visit(root, func(n *pg.Node) bool {
+		if found != "" {
+			return false
+		}
+		if fc := n.GetFuncCall(); fc != nil {
+			if name, ok := builtinName(fc.Funcname); ok && primaryOnly[name] {
+				found = name
+				return false
+			}
+		}
+		return true
+	})
+	return found
 }
 
 // statement analyzes a top-level statement (or EXPLAIN's, PREPARE's).
