@@ -44,6 +44,9 @@ type backendConn struct {
 	// textOrder is the collation tag of its database's text ("":
 	// bytewise), for merges (see collation.go).
 	textOrder string
+	// advisory: a statement that may take or release a session-level
+	// advisory lock ran here since the last check (see advisory.go).
+	advisory bool
 }
 
 // maxBackendMessage bounds one message from a server (a huge DataRow).

@@ -36,9 +36,28 @@ func (s *session) retryable(t router.Target) bool {
 	return t.Role != router.RolePrimary && !s.tx.open && s.forwarded == 0
 }
 
+// giveBack ends a use of a pooled connection: back to its pool, or
+// discarded when broken.
+func (s *session) giveBack(p *pool.Pool[*backendConn], c *backendConn, addr string, broken bool) {
+	s.srv.health.Done(addr)
+	if broken {
+		p.Discard(c)
+	} else {
+		p.Release(c)
+	}
+}
+
 // connectTo is connect without the retry; avoid is a server that just
 // failed. On a failure to reach the server it returns its address.
 func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Target, avoid string) (*backendConn, string, func(bool), error) {
+	if h := s.heldFor(db, t.Shard); h != nil { // the client's advisory locks live there
+		release := func(broken bool) { s.releaseHeld(h, broken) }
+		if err := h.conn.syncSettings(s.settings); err != nil {
+			release(true)
+			return nil, "", nil, classify(err)
+		}
+		return h.conn, h.addr, release, nil
+	}
 	addr, err := s.srv.health.Pick(db, t.Shard, health.PickRequest{Primary: s.wantsPrimary(t), ClientKey: s.clientKey, Avoid: avoid})
 	if err != nil {
 		return nil, "", nil, &clientError{code: "08006", msg: fmt.Sprintf("shard %s: %v", t.Shard.Name, err), cause: err}
@@ -56,12 +75,11 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 	}
 	s.srv.health.Begin(addr)
 	release := func(broken bool) {
-		s.srv.health.Done(addr)
-		if broken {
-			p.Discard(c)
-		} else {
-			p.Release(c)
+		if c.advisory { // it may hold the client's advisory locks now
+			s.releaseOrHold(db, t.Shard, c, addr, func(broken bool) { s.giveBack(p, c, addr, broken) }, broken)
+			return
 		}
+		s.giveBack(p, c, addr, broken)
 	}
 	if err := c.syncSettings(s.settings); err != nil {
 		release(true)

@@ -85,6 +85,7 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 	status, err := s.relay(l.conn, w, t)
 	var be *backendError
 	broken := errors.As(err, &be) || (!s.tx.open && status != 'I')
+	l.conn.advisory = l.conn.advisory || w.advisory
 	l.release(broken)
 	return err
 }
@@ -338,6 +339,7 @@ func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.P
 	defer func() {
 		for i, l := range leases {
 			if l != nil {
+				l.conn.advisory = l.conn.advisory || w.advisory
 				l.release(broken[i])
 			}
 		}

@@ -39,6 +39,9 @@ type session struct {
 
 	// settings are the client's session SETs: variable -> SET statement.
 	settings map[string]string
+	// held are server connections the client keeps for the session-level
+	// advisory locks it holds on them (see advisory.go).
+	held []*heldConn
 
 	tx  txState
 	ext extState // extended protocol: statements and portals
@@ -75,6 +78,7 @@ func (s *session) close() {
 		s.srv.metrics.ClientClosed(protocol)
 	}
 	s.endTx(true)
+	s.closeHeld()
 }
 
 // run is the session's life: startup, authentication, the query loop.
@@ -313,6 +317,7 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 			return metrics.RouteLocal, lerr
 		}
 	}
+	w.advisory = mayLock(plan.Statement.PrimaryFunc, w.sql)
 	switch {
 	case plan.Statement.Kind == router.KindCopy && plan.Statement.CopyFrom && len(plan.Targets) > 1:
 		err = s.copySplit(ctx, db, plan, w.sql)

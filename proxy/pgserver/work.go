@@ -18,6 +18,9 @@ type work struct {
 	// shape, for the simple protocol: run the statement as its prepared
 	// shape (nil: send the text).
 	shape *shapeExec
+	// advisory: the statement may take or release a session-level
+	// advisory lock (see advisory.go).
+	advisory bool
 }
 
 // extExec is an Execute of a bound portal.

@@ -1,0 +1,95 @@
+package pgserver
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shardgate/shardgate/topology"
+)
+
+// A client's session-level advisory lock stays its own under transaction
+// pooling: the server connection that holds it is kept for the client
+// until the lock is released, so another client cannot re-enter it on the
+// same connection, and the unlock runs where the lock is.
+func TestAdvisoryLocksStayWithTheirClient(t *testing.T) {
+	f := startFixture(t, func(c *topology.Config) { c.Databases[0].Pool.MaxPerBackend = 2 })
+	ctx := t.Context()
+	a, err := pgx.Connect(ctx, f.dsn("app", "app-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	b := f.connect(t) // simple protocol
+
+	tryLock := func(c *pgx.Conn, who string) bool {
+		t.Helper()
+		var ok bool
+		if err := c.QueryRow(ctx, "SELECT pg_try_advisory_lock(42)").Scan(&ok); err != nil {
+			t.Fatalf("%s: try lock: %v", who, err)
+		}
+		return ok
+	}
+	if _, err := a.Exec(ctx, "SELECT pg_advisory_lock(42)"); err != nil {
+		t.Fatal(err)
+	}
+	// Other statements of the holder run as usual, on both shards.
+	for id := int64(1); id <= 6; id++ {
+		if _, err := a.Exec(ctx, "INSERT INTO users (id, name) VALUES ($1, 'x')", id); err != nil {
+			t.Fatalf("insert %d while holding a lock: %v", id, err)
+		}
+	}
+	tx, err := a.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE users SET name = 'y' WHERE id = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tryLock(b, "b") {
+		t.Fatal("b took the lock a holds (it got a's server connection)")
+	}
+	var released bool
+	if err := a.QueryRow(ctx, "SELECT pg_advisory_unlock(42)").Scan(&released); err != nil || !released {
+		t.Fatalf("a's unlock: %v %v (it must run where the lock is)", released, err)
+	}
+	if !tryLock(b, "b") {
+		t.Fatal("b cannot take the lock a released")
+	}
+	// A holder that leaves releases its locks: its connection is closed.
+	if _, err := b.Exec(ctx, "SELECT pg_advisory_unlock_all()"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Exec(ctx, "SELECT pg_advisory_lock(42)"); err != nil {
+		t.Fatal(err)
+	}
+	b.Close(ctx)
+	// The proxy notices b left and closes its server connection; the
+	// server then drops the lock: both take a moment.
+	deadline := time.Now().Add(10 * time.Second)
+	for !tryLock(a, "a") {
+		if time.Now().After(deadline) {
+			t.Fatal("a cannot take the lock of a client that left")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := a.Exec(ctx, "SELECT pg_advisory_unlock(42)"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Sequences run on the primary: a replica refuses nextval.
+	if _, err := a.Exec(ctx, "CREATE SEQUENCE ids"); err != nil {
+		t.Fatal(err)
+	}
+	for want := int64(1); want <= 3; want++ {
+		var n int64
+		if err := a.QueryRow(ctx, "SELECT nextval('ids')").Scan(&n); err != nil || n != want {
+			t.Fatalf("nextval: %d %v, want %d", n, err, want)
+		}
+	}
+}
