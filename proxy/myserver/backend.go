@@ -38,6 +38,9 @@ type backendConn struct {
 	// stale: a transaction left a setting here (see locktimeout.go):
 	// reset before the next use, whichever session it serves.
 	stale bool
+	// userLocks: a GET_LOCK ran here since the last RELEASE_ALL_LOCKS:
+	// the session keeps it (see userlocks.go).
+	userLocks bool
 
 	// lastUsed is when the connection went back to its pool.
 	lastUsed time.Time
@@ -307,18 +310,21 @@ var untrackedState = regexp.MustCompile(`(?i):=|\btemporary\b|\binto\s+@|^\s*(?:
 
 // markState flags c when sql may have left untracked session state on it.
 // A cheap scan keeps the regular expression off the hot path: every
-// pattern needs an '@', "temporary", a leading keyword or "get_lock".
+// pattern needs an '@', "temporary", a leading keyword or "get_lock", and
+// user locks "get_lock" or "release_all_locks": all but the first two
+// contain "lock".
 func markState(c *backendConn, sql string) {
-	if c == nil || c.dirty || !mayLeaveState(sql) {
+	if c == nil || !mayLeaveState(sql) {
 		return
 	}
-	if untrackedState.MatchString(sql) {
+	noteUserLocks(c, sql)
+	if !c.dirty && untrackedState.MatchString(sql) {
 		c.dirty = true
 	}
 }
 
 func mayLeaveState(sql string) bool {
-	if strings.IndexByte(sql, '@') >= 0 || containsFold(sql, "temporary") || containsFold(sql, "get_lock") {
+	if strings.IndexByte(sql, '@') >= 0 || containsFold(sql, "temporary") || containsFold(sql, "lock") {
 		return true
 	}
 	first := strings.TrimLeft(sql, " \t\r\n(")

@@ -21,6 +21,10 @@ type lease struct {
 	pool   *pool.Pool[*backendConn]
 	addr   string
 	pinned bool // the transaction's: kept until the transaction ends
+	// held: the client keeps it for its user locks (see userlocks.go);
+	// dbName and shardName say where it is.
+	held              bool
+	dbName, shardName string
 }
 
 // release gives a lease back: to its pool (discarding a broken
@@ -31,6 +35,14 @@ func (s *session) release(l lease, broken bool) {
 		if broken {
 			s.loseTx()
 		}
+		return
+	}
+	if l.held {
+		s.releaseHeld(l, broken)
+		return
+	}
+	if !broken && l.conn.userLocks {
+		s.hold(l) // the client's GET_LOCK locks live on it
 		return
 	}
 	s.srv.health.Done(l.addr)
@@ -85,6 +97,13 @@ func (s *session) retryable(t router.Target) bool {
 // connectTo is connect without the retry; avoid is a server that just
 // failed. On a failure to reach the server the lease names it (addr).
 func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Target, avoid string) (lease, error) {
+	if h := s.heldFor(db, t.Shard); h != nil { // the client's user locks live there
+		if err := h.conn.syncState(s); err != nil {
+			s.releaseHeld(h.lease, true)
+			return lease{}, err
+		}
+		return h.lease, nil
+	}
 	addr, err := s.srv.health.Pick(db, t.Shard, health.PickRequest{Primary: s.wantsPrimary(db, t), ClientKey: s.clientKey, Avoid: avoid})
 	if err != nil {
 		return lease{}, &mysqlwire.Error{Code: erUnknown, State: "HY000", Message: fmt.Sprintf("shardgate: shard %s: %v", t.Shard.Name, err)}
@@ -112,7 +131,7 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 			Message: fmt.Sprintf("shardgate: cannot reach backend %s (shard %s): %v", addr, t.Shard.Name, err)}
 	}
 	s.srv.health.Begin(addr)
-	l := lease{conn: c, pool: p, addr: addr}
+	l := lease{conn: c, pool: p, addr: addr, dbName: db.Name, shardName: t.Shard.Name}
 	if err := c.syncState(s); err != nil {
 		s.release(l, true)
 		if isServerError(err) {

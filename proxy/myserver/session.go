@@ -60,6 +60,7 @@ type session struct {
 	nextTx []string
 
 	tx           txState
+	held         []*heldConn // connections kept for the client's user locks (see userlocks.go)
 	stmts        map[uint32]*clientStmt
 	nextStmtID   uint32
 	lastInsertID uint64
@@ -259,6 +260,7 @@ func (s *session) setOption(p []byte) error {
 // and every piece of session state is forgotten.
 func (s *session) resetConnection() {
 	s.endTx(true)
+	s.closeHeld() // as a reset server connection, the client holds no user locks now
 	s.autocommit = true
 	s.sets = nil
 	if n := namesFor(s.c.Collation); n != "" {
@@ -274,6 +276,7 @@ func (s *session) resetConnection() {
 // discarding its connection.
 func (s *session) close() {
 	s.endTx(true)
+	s.closeHeld()
 }
 
 // db returns the session's logical database, or an error the client can

@@ -1,0 +1,73 @@
+package myserver
+
+import (
+	"github.com/shardgate/shardgate/topology"
+)
+
+// User-level locks (GET_LOCK; migration tools take one) belong to the
+// server connection that took them, and transaction pooling hands that
+// connection to other clients: the next client would reset it (which
+// releases the lock under its holder) or re-enter the lock, and the
+// RELEASE_LOCK would run elsewhere. So the connection a GET_LOCK ran on
+// stays the client's, for all its statements on that shard, until it
+// calls RELEASE_ALL_LOCKS() or leaves (then the connection is closed,
+// which releases the locks). MariaDB cannot list a connection's locks
+// without their names, so a RELEASE_LOCK of the last one does not end the
+// hold: the client keeps one connection more than it needs until then.
+
+// heldConn is a server connection a client keeps for its user locks.
+type heldConn struct {
+	db, shard string
+	lease
+}
+
+// noteUserLocks records on c that a statement may have taken user
+// locks there, or released all of them.
+func noteUserLocks(c *backendConn, sql string) {
+	switch {
+	case containsFold(sql, "release_all_locks"):
+		c.userLocks = false
+	case containsFold(sql, "get_lock"):
+		c.userLocks = true
+	}
+}
+
+// heldFor returns the held connection to a shard, if the client has one.
+func (s *session) heldFor(db *topology.DB, sh *topology.Shard) *heldConn {
+	for _, h := range s.held {
+		if h.db == db.Name && h.shard == sh.Name {
+			return h
+		}
+	}
+	return nil
+}
+
+// hold keeps l for the client instead of giving it back.
+func (s *session) hold(l lease) {
+	l.held = true
+	s.held = append(s.held, &heldConn{db: l.dbName, shard: l.shardName, lease: l})
+}
+
+// releaseHeld is the release of a held connection: kept while it may
+// hold the client's locks, given back once they are all released.
+func (s *session) releaseHeld(l lease, broken bool) {
+	if !broken && l.conn.userLocks {
+		return
+	}
+	for i, h := range s.held {
+		if h.conn == l.conn {
+			s.held = append(s.held[:i], s.held[i+1:]...)
+			break
+		}
+	}
+	l.held = false
+	s.release(l, broken)
+}
+
+// closeHeld discards every held connection: the client left (or reset
+// its session), and closing the server connection releases its locks.
+func (s *session) closeHeld() {
+	for len(s.held) > 0 {
+		s.releaseHeld(s.held[0].lease, true)
+	}
+}
