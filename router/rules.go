@@ -279,8 +279,12 @@ func (c *planner) read() (*Plan, error) {
 		shards = []*topology.Shard{c.db.Shards[0]}
 	}
 	p := &Plan{Statement: c.st, Route: RouteSingle, Reason: reasonFor(loc, len(shards), len(c.db.Shards))}
+	catalog := !loc.sharded && catalogOnly(c.st.Tables)
+	if catalog {
+		p.Reason = "catalog only: the unsharded shard's primary"
+	}
 	for _, sh := range shards {
-		p.Targets = append(p.Targets, c.target(sh, false))
+		p.Targets = append(p.Targets, c.target(sh, catalog))
 	}
 	if len(shards) > 1 {
 		p.Route = RouteScatter
@@ -289,6 +293,26 @@ func (c *planner) read() (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// catalogOnly reports whether every table is a system catalog
+// (information_schema, pg_catalog's pg_* relations, MySQL's mysql,
+// performance_schema and sys): migration tools read them to decide what
+// DDL to run, and DDL through the proxy reaches primaries first, so such
+// reads go to a primary rather than a replica that may lag behind it.
+func catalogOnly(tables []TableRef) bool {
+	for _, t := range tables {
+		switch strings.ToLower(t.Schema) {
+		case "information_schema", "pg_catalog", "mysql", "performance_schema", "sys":
+			continue
+		case "":
+			if strings.HasPrefix(strings.ToLower(t.Name), "pg_") {
+				continue
+			}
+		}
+		return false
+	}
+	return len(tables) > 0
 }
 
 func reasonFor(loc location, n, total int) string {

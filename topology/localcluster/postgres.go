@@ -95,6 +95,7 @@ hot_standby_feedback = on
 wal_retrieve_retry_interval = '500ms'
 fsync = off
 synchronous_commit = off
+wal_writer_delay = '10ms'        # asynchronous commits reach replicas within ~10 ms, not 200
 full_page_writes = off
 password_encryption = '%s'
 timezone = 'UTC'
