@@ -78,7 +78,17 @@ func TestAdvisoryLocksStayWithTheirClient(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, err := a.Exec(ctx, "SELECT pg_advisory_unlock(42)"); err != nil {
+	// DISCARD ALL releases a session's advisory locks, as on a server.
+	if _, err := a.Exec(ctx, "DISCARD ALL"); err != nil {
+		t.Fatal(err)
+	}
+	c := f.connect(t)
+	for deadline := time.Now().Add(10 * time.Second); !tryLock(c, "c"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("DISCARD ALL did not release a's lock")
+		}
+	}
+	if _, err := c.Exec(ctx, "SELECT pg_advisory_unlock(42)"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -25,6 +25,7 @@ func (s *session) sessionCommand(sql string) (done bool, err error) {
 			clear(s.settings)
 			clear(s.ext.stmts)
 			clear(s.ext.portals)
+			s.closeHeld() // DISCARD ALL releases advisory locks: closing their connections does
 		}
 		return true, s.complete(strings.Join(w[:min(2, len(w))], " "))
 	case "DEALLOCATE":
