@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgproto3/v2"
 
@@ -27,7 +28,7 @@ type backendConn struct {
 	sets map[string]string
 	// prepared maps statement text (and parameter types) to the name it is
 	// prepared under on this connection.
-	prepared   map[string]string
+	prepared   map[string]serverStmt
 	nextStmt   int
 	lastParsed string // key of the statement the last send parsed
 	// order lists the keys of prepared, oldest first: at most
@@ -47,6 +48,11 @@ type backendConn struct {
 	// advisory: a statement that may take or release a session-level
 	// advisory lock ran here since the last check (see advisory.go).
 	advisory bool
+	// schema counts schema changes (shared by the connections of a
+	// server); boundName is the statement the last send bound (see
+	// staleplans.go).
+	schema    *atomic.Uint64
+	boundName string
 }
 
 // maxBackendMessage bounds one message from a server (a huge DataRow).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/shardgate/shardgate/proxy/metrics"
@@ -20,6 +21,9 @@ type backends struct {
 	dialTimeout time.Duration
 	set         *pool.Set[*backendConn]
 	textOrders  textOrders
+	// schemaEpoch counts DDL through the proxy and stale plans servers
+	// reported (see staleplans.go).
+	schemaEpoch atomic.Uint64
 }
 
 func newBackends() *backends {
@@ -45,6 +49,7 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 			c, err := loginBackend(ctx, nc, addr, cred)
 			if err == nil {
 				c.textOrder = b.textOrders.of(c, cred.Database)
+				c.schema = &b.schemaEpoch
 			}
 			return c, err
 		}

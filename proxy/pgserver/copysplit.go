@@ -375,3 +375,32 @@ func unquoteIdent(s string) string {
 	}
 	return strings.ToLower(s)
 }
+
+// copyIn forwards the client's COPY data to the server until CopyDone or
+// CopyFail.
+func (s *session) copyIn(c *backendConn) error {
+	for {
+		typ, body, err := s.r.ReadRaw()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case 'd':
+			c.w.WriteRaw(typ, body)
+			if c.w.Buffered() > flushEvery {
+				if err := c.w.Flush(); err != nil {
+					return &backendError{c.addr, err}
+				}
+			}
+		case 'c', 'f':
+			c.w.WriteRaw(typ, body)
+			if err := c.w.Flush(); err != nil {
+				return &backendError{c.addr, err}
+			}
+			return nil
+		case 'H', 'S': // allowed and ignored during COPY
+		default:
+			return s.fatal("08P01", fmt.Sprintf("unexpected message %q during COPY", typ))
+		}
+	}
+}

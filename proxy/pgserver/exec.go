@@ -82,6 +82,11 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 	if err != nil {
 		return err
 	}
+	if err := s.checkPlan(l.conn, w, t); err != nil {
+		var be *backendError
+		l.release(errors.As(err, &be))
+		return err
+	}
 	status, err := s.relay(l.conn, w, t)
 	var be *backendError
 	broken := errors.As(err, &be) || (!s.tx.open && status != 'I')
@@ -136,7 +141,7 @@ func (s *session) relayOnce(c *backendConn, w *work, t router.Target) (status by
 					return 0, false, sessionEnded(c, body)
 				}
 				opening = 0
-				c.failed() // the server skipped the statement's Parse too
+				c.failed(body) // the server skipped the statement's Parse too
 				s.forwarded++
 				s.w.WriteRaw(typ, body)
 				result = errRelayed
@@ -172,7 +177,7 @@ func (s *session) relayOnce(c *backendConn, w *work, t router.Target) (status by
 				continue
 			}
 			result = errRelayed
-			c.failed()
+			c.failed(body)
 		case 'S':
 			c.noteParameter(body)
 		case '1': // ParseComplete: the statement stays prepared on c
@@ -266,35 +271,6 @@ func (c *backendConn) sendOpening() {
 		c.w.Send(&pgproto3.Execute{})
 	}
 	c.opening = nil
-}
-
-// copyIn forwards the client's COPY data to the server until CopyDone or
-// CopyFail.
-func (s *session) copyIn(c *backendConn) error {
-	for {
-		typ, body, err := s.r.ReadRaw()
-		if err != nil {
-			return err
-		}
-		switch typ {
-		case 'd':
-			c.w.WriteRaw(typ, body)
-			if c.w.Buffered() > flushEvery {
-				if err := c.w.Flush(); err != nil {
-					return &backendError{c.addr, err}
-				}
-			}
-		case 'c', 'f':
-			c.w.WriteRaw(typ, body)
-			if err := c.w.Flush(); err != nil {
-				return &backendError{c.addr, err}
-			}
-			return nil
-		case 'H', 'S': // allowed and ignored during COPY
-		default:
-			return s.fatal("08P01", fmt.Sprintf("unexpected message %q during COPY", typ))
-		}
-	}
 }
 
 // multi runs a plan on several targets at once: concatenating results,
@@ -436,7 +412,7 @@ func (s *session) concatenated(conns []*backendConn, plan *router.Plan, broken [
 			case 'C':
 				tag.add(string(trimNul(body)), plan.SumAffected || !plan.Write, i == 0)
 			case 'E':
-				c.failed()
+				c.failed(body)
 				if firstPgErr == nil {
 					msg, derr := pgwire.DecodeBackend(typ, body)
 					if derr == nil {

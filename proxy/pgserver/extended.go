@@ -30,6 +30,11 @@ type preparedStmt struct {
 	sql  string
 	oids []uint32
 	prep *router.Prepared // the text tokenized once for routing (named statements)
+	// epoch is the schema epoch the client's view of it is from, and
+	// rowDesc the RowDescription (empty: NoData) a Describe gave the
+	// client, nil before one (see staleplans.go).
+	epoch   uint64
+	rowDesc []byte
 }
 
 type portal struct {
@@ -102,7 +107,7 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 		if !exists && len(s.ext.stmts) >= maxSessionStatements {
 			return &clientError{code: "53400", msg: fmt.Sprintf("shardgate: a client may keep at most %d prepared statements; close (DEALLOCATE) the ones no longer used", maxSessionStatements)}
 		}
-		ps := &preparedStmt{sql: m.Query, oids: append([]uint32(nil), m.ParameterOIDs...)}
+		ps := &preparedStmt{sql: m.Query, oids: append([]uint32(nil), m.ParameterOIDs...), epoch: s.srv.back.schemaEpoch.Load()}
 		switch prev := s.ext.stmts[""]; {
 		case m.Name != "": // executed many times: tokenize once
 			ps.prep = s.srv.router.Prepare(m.Query)
@@ -145,7 +150,7 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 		if !ok {
 			return &clientError{code: "34000", msg: fmt.Sprintf("portal %q does not exist", m.Portal)}
 		}
-		w := &work{sql: p.stmt.sql, prep: p.stmt.prep, ext: &extExec{oids: p.stmt.oids, bind: p.bind, describe: p.describe, maxRows: m.MaxRows}}
+		w := &work{sql: p.stmt.sql, prep: p.stmt.prep, ext: &extExec{stmt: p.stmt, oids: p.stmt.oids, bind: p.bind, describe: p.describe, maxRows: m.MaxRows}}
 		p.describe = false
 		if m.Portal == "" {
 			delete(s.ext.portals, "") // the unnamed portal lasts one Execute here
@@ -230,7 +235,8 @@ func (s *session) describeLease(ctx context.Context, db *topology.DB) (l *lease,
 // descriptions and remembers the parameter types (binary parameters are
 // decoded by them for routing).
 func (s *session) describeStatement(ctx context.Context, st *preparedStmt) error {
-	return s.describe(ctx, st, func(c *backendConn, name string) {
+	st.rowDesc = []byte{} // NoData unless a RowDescription comes
+	return s.describe(ctx, st, false, func(c *backendConn, name string) {
 		c.w.Send(&pgproto3.Describe{ObjectType: 'S', Name: name})
 	})
 }
@@ -238,7 +244,7 @@ func (s *session) describeStatement(ctx context.Context, st *preparedStmt) error
 // describePortal answers a Describe P that no Execute followed: the
 // statement's row description with the portal's formats, from a server.
 func (s *session) describePortal(ctx context.Context, p *portal) error {
-	return s.describe(ctx, p.stmt, func(c *backendConn, name string) {
+	return s.describe(ctx, p.stmt, true, func(c *backendConn, name string) {
 		b := *p.bind
 		b.PreparedStatement = name
 		c.w.Send(&b)
@@ -249,7 +255,7 @@ func (s *session) describePortal(ctx context.Context, p *portal) error {
 // describe runs a Describe exchange on the connection a Describe uses:
 // Parse if the connection lacks the statement, what ask sends, Sync; the
 // descriptions go to the client.
-func (s *session) describe(ctx context.Context, st *preparedStmt, ask func(c *backendConn, name string)) error {
+func (s *session) describe(ctx context.Context, st *preparedStmt, isPortal bool, ask func(c *backendConn, name string)) error {
 	db, ok := s.srv.store.Current().Database(topology.Postgres, s.dbName)
 	if !ok {
 		return s.fatal("3D000", fmt.Sprintf("database %q no longer exists in the topology", s.dbName))
@@ -259,7 +265,7 @@ func (s *session) describe(ctx context.Context, st *preparedStmt, ask func(c *ba
 		return err
 	}
 	c := l.conn
-	name, key, prepared := c.statementName(st.sql, st.oids)
+	name, key, prepared := c.statementName(st.sql, st.oids, st.epoch)
 	c.lastParsed = ""
 	if !prepared {
 		c.w.Send(&pgproto3.Parse{Name: name, Query: st.sql, ParameterOIDs: st.oids})
@@ -284,14 +290,22 @@ func (s *session) describe(ctx context.Context, st *preparedStmt, ask func(c *ba
 				st.oids = append([]uint32(nil), msg.(*pgproto3.ParameterDescription).ParameterOIDs...)
 			}
 			s.w.WriteRaw(typ, body)
-		case 'T', 'n', 'N':
+		case 'T':
+			if st.rowDesc != nil && !isPortal {
+				st.rowDesc = append(st.rowDesc[:0], body...)
+			}
+			s.w.WriteRaw(typ, body)
+		case 'n', 'N':
 			s.w.WriteRaw(typ, body)
 		case 'E':
 			if isFatal(body) {
 				l.release(true)
 				return &clientError{code: "08006", msg: sessionEnded(c, body).Error()}
 			}
-			c.failed()
+			if !isPortal {
+				st.rowDesc = nil // not described after all
+			}
+			c.failed(body)
 			s.w.WriteRaw(typ, body)
 			result = errRelayed
 		case 'Z':

@@ -205,7 +205,7 @@ func (r *shardRows) describe() (*pgproto3.RowDescription, *pgproto3.ErrorRespons
 				return nil, nil, sessionEnded(r.c, body)
 			}
 			r.done = true
-			r.c.failed()
+			r.c.failed(body)
 			msg, err := pgwire.DecodeBackend(typ, body)
 			if err != nil {
 				return nil, nil, &backendError{r.c.addr, err}

@@ -334,6 +334,9 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	if plan.Write && isClean(err) {
 		s.wrote(db, plan.Targets)
 	}
+	if plan.Statement.Kind == router.KindDDL {
+		s.srv.back.schemaEpoch.Add(1) // after it ran: statements parsed before it may be stale
+	}
 	return plan.Route.String(), err
 }
 

@@ -1,6 +1,7 @@
 package pgserver
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/shardgate/shardgate/router/sqltext"
@@ -29,10 +30,17 @@ func (s *session) sessionCommand(sql string) (done bool, err error) {
 		}
 		return true, s.complete(strings.Join(w[:min(2, len(w))], " "))
 	case "DEALLOCATE":
-		// SQL-level PREPARE is refused, so there is nothing to deallocate.
-		if len(w) > 1 && w[1] == "ALL" {
+		// SQL-level PREPARE is refused, but clients drop protocol-level
+		// statements this way too (libpq, Rails): forget the client's.
+		name, all := deallocated(sql)
+		if all {
+			clear(s.ext.stmts)
 			return true, s.complete("DEALLOCATE ALL")
 		}
+		if _, ok := s.ext.stmts[name]; !ok {
+			return true, &clientError{code: "26000", msg: fmt.Sprintf("prepared statement %q does not exist", name)}
+		}
+		delete(s.ext.stmts, name)
 		return true, s.complete("DEALLOCATE")
 	case "LISTEN", "UNLISTEN":
 		return true, &clientError{code: "0A000", msg: w[0] + " needs a server connection of its own for the whole session; shardgate pools connections per transaction"}
@@ -44,6 +52,32 @@ func (s *session) sessionCommand(sql string) (done bool, err error) {
 		}
 	}
 	return false, nil
+}
+
+// deallocated reads DEALLOCATE [PREPARE] { name | ALL }: the statement's
+// name (folded to lower case unless quoted), or all.
+func deallocated(sql string) (name string, all bool) {
+	toks, err := sqltext.Tokens(sqltext.Postgres, sql)
+	if err != nil {
+		return "", false
+	}
+	var words []sqltext.Token
+	for _, t := range toks {
+		if t.Kind == sqltext.TokWord || t.Kind == sqltext.TokQuotedIdent {
+			words = append(words, t)
+		}
+	}
+	if len(words) > 2 && words[1].Kind == sqltext.TokWord && strings.EqualFold(words[1].Text(sql), "PREPARE") {
+		words = append(words[:1], words[2:]...)
+	}
+	if len(words) < 2 {
+		return "", false
+	}
+	text := words[1].Text(sql)
+	if words[1].Kind == sqltext.TokWord && strings.EqualFold(text, "ALL") {
+		return "", true
+	}
+	return unquoteIdent(text), false
 }
 
 // leadingWords returns the first n words of a statement, upper-cased.

@@ -153,7 +153,7 @@ func literalType(sl sqltext.Slot) (uint32, bool) {
 // ParseComplete and BindComplete (and NoData for a statement without
 // rows), which the relay drops.
 func (x *shapeExec) send(c *backendConn) {
-	name, key, ok := c.statementName(x.text, x.oids)
+	name, key, ok := c.statementName(x.text, x.oids, 0)
 	c.lastParsed = ""
 	if !ok {
 		c.w.Send(&pgproto3.Parse{Name: name, Query: x.text, ParameterOIDs: x.oids})
@@ -169,9 +169,9 @@ func (x *shapeExec) send(c *backendConn) {
 // failed (a plan gone stale, say): the next use parses it anew.
 func (x *shapeExec) forget(c *backendConn) {
 	k := c.statementKey(x.text, x.oids)
-	if name, ok := c.prepared[string(k)]; ok {
+	if st, ok := c.prepared[string(k)]; ok {
 		delete(c.prepared, string(k))
-		c.w.Send(&pgproto3.Close{ObjectType: 'S', Name: name})
+		c.w.Send(&pgproto3.Close{ObjectType: 'S', Name: st.name})
 	}
 	c.lastParsed = ""
 }

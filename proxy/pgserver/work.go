@@ -29,6 +29,7 @@ type extExec struct {
 	bind     *pgproto3.Bind
 	describe bool // the client asked for the portal's RowDescription
 	maxRows  uint32
+	stmt     *preparedStmt // the client's statement
 }
 
 // Parameter type OIDs routing decodes in binary format.
@@ -117,7 +118,7 @@ func (e *extExec) send(c *backendConn, text string, params []int, merge bool) {
 			b.ParameterFormatCodes[i] = formatOf(e.bind.ParameterFormatCodes, p-1)
 		}
 	}
-	name, key, ok := c.statementName(text, oids)
+	name, key, ok := c.statementName(text, oids, e.stmt.epoch)
 	c.lastParsed = ""
 	if !ok {
 		c.w.Send(&pgproto3.Parse{Name: name, Query: text, ParameterOIDs: oids})
@@ -149,27 +150,43 @@ var maxStatementsPerConn = 500
 // oldest go when the connection has maxStatementsPerConn: its Close is
 // queued in front of the caller's Parse (every reader of the answer skips
 // CloseComplete).
-func (c *backendConn) statementName(text string, oids []uint32) (name, key string, ok bool) {
+//
+// since is the schema epoch the client prepared its statement in: one
+// prepared here before it is parsed anew (see staleplans.go).
+func (c *backendConn) statementName(text string, oids []uint32, since uint64) (name, key string, ok bool) {
 	k := c.statementKey(text, oids)
-	if name, ok := c.prepared[string(k)]; ok { // no allocation for the lookup
-		return name, "", true
+	if st, ok := c.prepared[string(k)]; ok { // no allocation for the lookup
+		if st.epoch >= since {
+			c.boundName = st.name
+			return st.name, "", true
+		}
+		delete(c.prepared, string(k)) // older than the client's: parse it again
+		c.w.Send(&pgproto3.Close{ObjectType: 'S', Name: st.name})
 	}
 	if c.prepared == nil {
-		c.prepared = map[string]string{}
+		c.prepared = map[string]serverStmt{}
 	}
 	for len(c.order) >= maxStatementsPerConn {
 		old := c.order[0]
 		c.order = append(c.order[:0], c.order[1:]...)
-		if name, ok := c.prepared[old]; ok {
+		if st, ok := c.prepared[old]; ok {
 			delete(c.prepared, old)
-			c.w.Send(&pgproto3.Close{ObjectType: 'S', Name: name})
+			c.w.Send(&pgproto3.Close{ObjectType: 'S', Name: st.name})
 		}
 	}
 	c.nextStmt++
 	name, key = "sg"+strconv.Itoa(c.nextStmt), string(k)
-	c.prepared[key] = name
+	c.prepared[key] = serverStmt{name: name, epoch: c.currentEpoch()}
 	c.order = append(c.order, key)
+	c.boundName = name
 	return name, key, false
+}
+
+// serverStmt is a statement prepared on a server connection, with the
+// schema epoch it was parsed in.
+type serverStmt struct {
+	name  string
+	epoch uint64
 }
 
 // statementKey is the key of c.prepared for a text and parameter types,
@@ -183,11 +200,14 @@ func (c *backendConn) statementKey(text string, oids []uint32) []byte {
 	return k
 }
 
-// failed forgets a statement whose Parse may have failed, so it is parsed
-// again (under a new name) next time.
-func (c *backendConn) failed() {
+// failed handles a server error for the statement the last send ran: one
+// whose Parse may have failed, or whose plan went stale (errBody says,
+// see staleplans.go), is forgotten, so it is parsed again (under a new
+// name) next time.
+func (c *backendConn) failed(errBody []byte) {
 	if c.lastParsed != "" {
 		delete(c.prepared, c.lastParsed)
 		c.lastParsed = ""
 	}
+	c.forgetStale(errBody)
 }
