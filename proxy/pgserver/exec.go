@@ -177,6 +177,9 @@ func (s *session) relayOnce(c *backendConn, w *work, t router.Target) (status by
 				continue
 			}
 			result = errRelayed
+			if c.lastParsed != "" && w.ext != nil {
+				s.forgetStmt(w.ext.stmt) // its Parse failed: on a server it would not exist
+			}
 			c.failed(body)
 		case 'S':
 			c.noteParameter(body)
@@ -322,6 +325,9 @@ func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.P
 	}()
 	if err := errors.Join(errs...); err != nil {
 		return classify(firstErr(errs))
+	}
+	if plan.Merge != nil && w.ext != nil {
+		w.ext.shardFormats = shardFormats(plan.Merge, w.ext)
 	}
 	for i, l := range leases {
 		if _, err := s.send(l.conn, w, plan.Targets[i], plan.Merge != nil); err != nil {

@@ -176,6 +176,18 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 	return nil
 }
 
+// forgetStmt drops the client's statement st after a server refused its
+// Parse: the proxy answered ParseComplete itself, but on a server a
+// failed Parse leaves no statement, and a client may Parse the same name
+// again.
+func (s *session) forgetStmt(st *preparedStmt) {
+	for name, x := range s.ext.stmts {
+		if x == st {
+			delete(s.ext.stmts, name)
+		}
+	}
+}
+
 func copyBind(m *pgproto3.Bind) *pgproto3.Bind {
 	b := &pgproto3.Bind{
 		ParameterFormatCodes: append([]int16(nil), m.ParameterFormatCodes...),
@@ -285,6 +297,8 @@ func (s *session) describe(ctx context.Context, st *preparedStmt, isPortal bool,
 			return &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
 		}
 		switch typ {
+		case '1':
+			c.lastParsed = "" // the Parse went through
 		case 't':
 			if msg, derr := pgwire.DecodeBackend(typ, body); derr == nil {
 				st.oids = append([]uint32(nil), msg.(*pgproto3.ParameterDescription).ParameterOIDs...)
@@ -304,6 +318,9 @@ func (s *session) describe(ctx context.Context, st *preparedStmt, isPortal bool,
 			}
 			if !isPortal {
 				st.rowDesc = nil // not described after all
+			}
+			if c.lastParsed != "" {
+				s.forgetStmt(st) // its Parse failed: on a server it would not exist
 			}
 			c.failed(body)
 			s.w.WriteRaw(typ, body)

@@ -2,9 +2,11 @@ package pgserver
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/shardgate/shardgate/topology"
 	"github.com/shardgate/shardgate/topology/localcluster"
@@ -136,6 +138,38 @@ func TestProxyExtendedProtocol(t *testing.T) {
 	page, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil || fmt.Sprint(page) != "[3 4 5]" {
 		t.Errorf("scatter with only LIMIT/OFFSET parameters: %v %v", page, err)
+	}
+
+	// A merged scatter in binary: columns the merge does not read come
+	// from the shards in the client's format (arrays, intervals, inet,
+	// time have no text-to-binary encoding in the proxy).
+	var ids []int64
+	var arrays [][]string
+	rows, _ = conn.Query(ctx, "SELECT id, ARRAY[name, 'x'] AS a, interval '1 hour' * id AS iv, inet '10.0.0.1' AS ip, time '12:34:56' AS t FROM users WHERE id <= 40 ORDER BY id DESC LIMIT 3")
+	for rows.Next() {
+		var id int64
+		var a []string
+		var iv pgtype.Interval
+		var ip netip.Prefix
+		var tm pgtype.Time
+		if err := rows.Scan(&id, &a, &iv, &ip, &tm); err != nil {
+			t.Fatalf("binary merged row: %v", err)
+		}
+		if iv.Microseconds != id*3600e6 || ip.String() != "10.0.0.1/32" || tm.Microseconds != (12*3600+34*60+56)*1e6 {
+			t.Errorf("binary merged row %d: %v %v %v", id, iv, ip, tm)
+		}
+		ids, arrays = append(ids, id), append(arrays, a)
+	}
+	if rows.Err() != nil || fmt.Sprint(ids) != "[40 39 38]" || fmt.Sprint(arrays[0]) != "[user40 x]" {
+		t.Errorf("binary merged scatter: %v %v %v", ids, arrays, rows.Err())
+	}
+
+	// A Parse the server refuses leaves no statement behind, as on a
+	// server: the same text fails the same way again, not with 42P05.
+	for range 2 {
+		if _, err := conn.Exec(ctx, "INSERT INTO users (id, name) VALUES ($1, $1)", int64(77)); pgCode(err) != "42P08" {
+			t.Errorf("a statement the server cannot prepare: %v, want 42P08 each time", err)
+		}
 	}
 
 	// Errors in the extended protocol: reported, and the session goes on.

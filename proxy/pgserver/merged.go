@@ -2,9 +2,11 @@ package pgserver
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgproto3/v2"
@@ -77,6 +79,9 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 	types := make([]merge.Type, len(desc.Fields))
 	var coll merge.Collation
 	for i, f := range desc.Fields {
+		if f.Format == 1 {
+			continue // passed through in the client's format: never compared (Bytes)
+		}
 		types[i] = mergeType(f.DataTypeOID)
 		if tag := conns[0].textOrder; tag != "" && isText(f.DataTypeOID) {
 			types[i] = merge.TextLocale
@@ -142,7 +147,7 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 			}
 			return &clientError{code: code, msg: err.Error(), cause: err}
 		}
-		if err := encodeRow(r, out, formats); err != nil {
+		if err := encodeRow(r, out, desc, formats); err != nil {
 			drainAll(sources, broken)
 			return &clientError{code: "0A000", msg: "binary result format: " + err.Error()}
 		}
@@ -164,6 +169,9 @@ func (s *session) merged(conns []*backendConn, plan *router.Plan, broken []bool,
 // type of PostgreSQL's avg (numeric), since shards returned SUMs.
 func clientDescription(d *pgproto3.RowDescription, m *router.Merge) *pgproto3.RowDescription {
 	fields := append([]pgproto3.FieldDescription(nil), d.Fields[:len(d.Fields)-m.Hidden]...)
+	for i := range fields { // the decoded names point into a reader's buffer, reused by the rows
+		fields[i].Name = bytes.Clone(fields[i].Name)
+	}
 	for _, a := range m.Aggregates {
 		if a.Func == router.AggAvg && a.Column >= 0 && a.Column < len(fields) {
 			f := &fields[a.Column]
@@ -171,6 +179,56 @@ func clientDescription(d *pgproto3.RowDescription, m *router.Merge) *pgproto3.Ro
 		}
 	}
 	return &pgproto3.RowDescription{Fields: fields}
+}
+
+// shardFormats are the result formats a merge asks its shards for: text
+// for every column the merge reads (sort and group keys, aggregates,
+// hidden columns; all of them under DISTINCT), the client's own format
+// for the others, which then pass through untouched, so a binary array or
+// interval needs no encoding by the proxy. nil (all text) when the
+// client asked for none in binary, or its row width is not known (no
+// Describe of the statement).
+func shardFormats(m *router.Merge, e *extExec) []int16 {
+	client := e.bind.ResultFormatCodes
+	if m.Distinct || len(client) == 0 || len(e.stmt.rowDesc) < 2 {
+		return nil
+	}
+	visible := int(binary.BigEndian.Uint16(e.stmt.rowDesc))
+	if len(client) != 1 && len(client) != visible {
+		return nil
+	}
+	n := visible + m.Hidden
+	out := make([]int16, n)
+	for i := range visible {
+		out[i] = formatOf(client, i)
+	}
+	text := func(c int) {
+		if c < 0 {
+			c += n // counted from the end (SELECT *)
+		}
+		if c >= 0 && c < n {
+			out[c] = 0
+		}
+	}
+	for _, k := range m.OrderBy {
+		text(k.Column)
+	}
+	for _, g := range m.GroupBy {
+		text(g)
+	}
+	for _, a := range m.Aggregates {
+		text(a.Column)
+		if a.Func == router.AggAvg || a.Coalesced {
+			text(a.CountColumn)
+		}
+		if a.Coalesced {
+			text(a.DefaultColumn)
+		}
+	}
+	if !slices.Contains(out, 1) {
+		return nil
+	}
+	return out
 }
 
 // shardRows reads one shard's result as a merge source.
@@ -284,13 +342,13 @@ func drainAll(srcs []*shardRows, broken []bool) {
 }
 
 // encodeRow turns the text values of a merged row into the formats the
-// client asked for.
-func encodeRow(r merge.Row, d *pgproto3.RowDescription, formats []int16) error {
+// client asked for (columns the shards sent in binary already are).
+func encodeRow(r merge.Row, d, shard *pgproto3.RowDescription, formats []int16) error {
 	if len(formats) == 0 {
 		return nil
 	}
 	for i, v := range r {
-		if v == nil || formatOf(formats, i) == 0 || i >= len(d.Fields) {
+		if v == nil || formatOf(formats, i) == 0 || i >= len(d.Fields) || shard.Fields[i].Format == 1 {
 			continue
 		}
 		b, err := textToBinary(d.Fields[i].DataTypeOID, v)

@@ -30,6 +30,9 @@ type extExec struct {
 	describe bool // the client asked for the portal's RowDescription
 	maxRows  uint32
 	stmt     *preparedStmt // the client's statement
+	// shardFormats are the result formats a merge asks the shards for
+	// (nil: all text; see shardFormats).
+	shardFormats []int16
 }
 
 // Parameter type OIDs routing decodes in binary format.
@@ -126,7 +129,7 @@ func (e *extExec) send(c *backendConn, text string, params []int, merge bool) {
 	}
 	b.DestinationPortal, b.PreparedStatement = "", name
 	if merge {
-		b.ResultFormatCodes = nil
+		b.ResultFormatCodes = e.shardFormats
 	}
 	c.w.Send(&b)
 	if merge || e.describe {
