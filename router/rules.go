@@ -35,6 +35,9 @@ func (c *planner) byKind() (*Plan, error) {
 	st := c.st
 	switch st.Kind {
 	case KindSelect:
+		if st.Cursor {
+			return c.cursor()
+		}
 		if st.ForUpdate && !st.Explain {
 			return c.write("SELECT ... FOR UPDATE")
 		}
@@ -86,6 +89,26 @@ func (c *planner) byKind() (*Plan, error) {
 		return c.write(st.Kind.String())
 	}
 	return c.anyShard(RolePrimary, "no table: any one shard"), nil
+}
+
+// cursor plans DECLARE ... CURSOR: its query on one shard, where the
+// transaction's FETCHes find it. Several shards would need their rows
+// merged at each FETCH, which the proxy does not do.
+func (c *planner) cursor() (*Plan, error) {
+	if c.st.CursorHold {
+		return nil, fmt.Errorf("%w: a WITH HOLD cursor outlives its transaction, and shardgate pools server connections per transaction", ErrUnsupported)
+	}
+	loc, err := c.locate()
+	if err != nil {
+		return nil, err
+	}
+	if loc.sharded && len(loc.shards.shards(c.db)) > 1 {
+		return nil, fmt.Errorf("%w: a cursor over several shards (FETCH would need their rows merged); pin its query to one shard with the sharding key", ErrUnsupported)
+	}
+	if c.st.ForUpdate {
+		return c.write("DECLARE CURSOR FOR ... FOR UPDATE")
+	}
+	return c.read()
 }
 
 // target builds one target; reads inside a transaction go to the primary

@@ -41,6 +41,10 @@ type Statement struct {
 	// reads primary-only state (nextval, advisory and user-level locks):
 	// a SELECT calling it routes as a write. "" for none.
 	PrimaryFunc string
+	// Cursor: DECLARE ... CURSOR FOR this SELECT (PostgreSQL). It must
+	// reach one shard (FETCH, MOVE and CLOSE follow the transaction
+	// there); CursorHold: WITH HOLD, which outlives the transaction.
+	Cursor, CursorHold bool
 
 	Insert *Insert // KindInsert (and REPLACE)
 	Update *Update // KindUpdate

@@ -99,7 +99,7 @@ func (s *session) preparedShape(plan *router.Plan) *shapeExec {
 	default:
 		return nil
 	}
-	if plan.Shape == "" || plan.Statement.Explain || plan.Targets[0].SQL != "" {
+	if plan.Shape == "" || plan.Statement.Explain || plan.Statement.Cursor || plan.Targets[0].SQL != "" {
 		return nil
 	}
 	x := &shapeExec{text: plan.Shape, oids: make([]uint32, len(plan.Slots)), values: make([][]byte, len(plan.Slots))}

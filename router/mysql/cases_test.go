@@ -115,6 +115,7 @@ var analyzeCases = []analyzeCase{
 	{"count_star", "SELECT COUNT(*) FROM orders"},
 	{"aggregates", "SELECT COUNT(DISTINCT user_id), SUM(total), AVG(total) AS avg_total, MIN(total), MAX(total), GROUP_CONCAT(id), STD(total), BIT_AND(flags), JSON_ARRAYAGG(id) FROM orders"},
 	{"aggregate_nested", "SELECT SUM(a) + 1, IFNULL(MAX(b), 0) AS m, (COUNT(*)), CAST(SUM(c) AS SIGNED) FROM t"},
+	{"primary_func", "SELECT GET_LOCK('m', 10), (SELECT NEXTVAL(s))"},
 	{"aggregate_coalesced", "SELECT COALESCE(SUM(a), 0), COALESCE(AVG(a), ?), COALESCE(SUM(DISTINCT a), 0), COALESCE(SUM(a), MAX(b)), COALESCE(SUM(a), 0, 1), COALESCE(a, 0), IFNULL(GROUP_CONCAT(b), '') FROM t"},
 	{"group_by_position", "SELECT user_id, COUNT(*) FROM orders GROUP BY 1 ORDER BY 2 DESC"},
 	{"group_by_alias", "SELECT DATE(created) AS day, SUM(total) AS s FROM orders GROUP BY day HAVING s > ? ORDER BY day"},

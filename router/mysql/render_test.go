@@ -20,6 +20,7 @@ type gStmt struct {
 	Where      string   `json:"where,omitempty"`
 	Subqueries []*gStmt `json:"subqueries,omitempty"`
 	ForUpdate  bool     `json:"for_update,omitempty"`
+	Primary    string   `json:"primary_func,omitempty"`
 	Insert     *gInsert `json:"insert,omitempty"`
 	Update     []string `json:"update_sets,omitempty"`
 	Select     *gSelect `json:"select,omitempty"`
@@ -63,7 +64,7 @@ func render(st *router.Statement) *gStmt {
 		Kind:      st.Kind.String(),
 		Explain:   st.Explain,
 		Where:     renderCond(st.Where),
-		ForUpdate: st.ForUpdate,
+		ForUpdate: st.ForUpdate, Primary: st.PrimaryFunc,
 		Opaque:    st.Opaque,
 		Object:    st.Object,
 		CopyFrom:  st.CopyFrom,

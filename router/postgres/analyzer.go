@@ -96,6 +96,17 @@ func (a *analysis) statement(n *pg.Node) *built {
 		return a.stmtChild(n, nil)
 	case *pg.Node_ExplainStmt:
 		return a.explain(x.ExplainStmt)
+	case *pg.Node_DeclareCursorStmt:
+		// Routed as its query; FETCH, MOVE and CLOSE name no table and
+		// follow the transaction to its shard.
+		d := x.DeclareCursorStmt
+		b := a.stmtChild(d.Query, nil)
+		if b == nil {
+			return newBuilt(router.KindOther)
+		}
+		const cursorOptHold = 0x0020 // CURSOR_OPT_HOLD, parsenodes.h
+		b.st.Cursor, b.st.CursorHold = true, d.Options&cursorOptHold != 0
+		return b
 	case *pg.Node_TransactionStmt:
 		return transaction(x.TransactionStmt)
 	case *pg.Node_VariableSetStmt:

@@ -245,6 +245,8 @@ var cases = []testCase{
 	{"do block", "DO $$ BEGIN PERFORM 1; END $$"},
 	{"call", "CALL do_things($1)"},
 	{"declare cursor", "DECLARE c CURSOR FOR SELECT * FROM users WHERE id = $1"},
+	{"declare cursor with hold", "DECLARE c NO SCROLL CURSOR WITH HOLD FOR SELECT id FROM users FOR UPDATE"},
+	{"primary-only function", "SELECT nextval('s'), pg_try_advisory_lock(1)"},
 	{"checkpoint", "CHECKPOINT"},
 
 	// Errors.

@@ -18,6 +18,8 @@ type gStmt struct {
 	Tables     []string `json:"tables,omitempty"`
 	Where      string   `json:"where,omitempty"`
 	ForUpdate  bool     `json:"for_update,omitempty"`
+	Cursor     string   `json:"cursor,omitempty"`
+	Primary    string   `json:"primary_func,omitempty"`
 	Opaque     string   `json:"opaque,omitempty"`
 	Object     string   `json:"object,omitempty"`
 	CopyFrom   bool     `json:"copy_from,omitempty"`
@@ -62,7 +64,8 @@ func render(st *router.Statement) *gStmt {
 		return nil
 	}
 	g := &gStmt{
-		Kind: st.Kind.String(), Explain: st.Explain, ForUpdate: st.ForUpdate, Opaque: st.Opaque,
+		Kind: st.Kind.String(), Explain: st.Explain, ForUpdate: st.ForUpdate, Opaque: st.Opaque, Primary: st.PrimaryFunc,
+		Cursor: map[[2]bool]string{{true, false}: "declared", {true, true}: "with hold"}[[2]bool{st.Cursor, st.CursorHold}],
 		Object: st.Object, CopyFrom: st.CopyFrom, SetLocal: st.SetLocal,
 	}
 	for _, t := range st.Tables {
