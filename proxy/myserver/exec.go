@@ -242,6 +242,11 @@ func (s *session) relay(ctx context.Context, c *backendConn, w *work, t router.T
 				s.lastInsertID = ok.LastInsertID
 			}
 			status = ok.Status
+			if n := s.affectedRows(ok); n != ok.AffectedRows { // see foundrows.go
+				ok.AffectedRows = n
+				p = mysqlwire.AppendOK(s.out[:0], ok)
+				s.out = p
+			}
 			s.patchStatus(p, w.more)
 			if err := s.forward(p); err != nil {
 				return 0, err

@@ -137,7 +137,7 @@ func (s *session) sumOKs(results []*shardResult, plan *router.Plan, w *work) err
 	sum := plan.SumAffected || !plan.Write
 	for i, r := range results {
 		if sum || i == 0 {
-			affected += r.ok.AffectedRows
+			affected += s.affectedRows(*r.ok)
 		}
 		if insertID == 0 && r.ok.LastInsertID != 0 {
 			insertID = r.ok.LastInsertID

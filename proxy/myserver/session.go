@@ -50,7 +50,9 @@ type session struct {
 	// multiStatements: the client may send several statements in one
 	// COM_QUERY (CLIENT_MULTI_STATEMENTS or COM_SET_OPTION).
 	multiStatements bool
-	autocommit      bool
+	// foundRows: the client asked CLIENT_FOUND_ROWS (see foundrows.go).
+	foundRows  bool
+	autocommit bool
 	// sets are the client's session settings (SET NAMES, sql_mode, user
 	// variables...): variable -> the SET statement, re-applied on every
 	// backend connection the session uses. stateVersion changes with them.
@@ -96,6 +98,7 @@ func (s *session) run(ctx context.Context, nc net.Conn) error {
 	s.autocommit = true
 	s.stmts = map[uint32]*clientStmt{}
 	s.multiStatements = c.Capabilities&clientMultiStatements != 0
+	s.foundRows = c.Capabilities&mysqlwire.ClientFoundRows != 0
 	if names := namesFor(c.Collation); names != "" {
 		s.sets = []setting{{name: "names", sql: names, single: true}}
 	}

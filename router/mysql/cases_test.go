@@ -250,5 +250,5 @@ var analyzeCases = []analyzeCase{
 	{"trailing_semicolon", "SELECT 1;"},
 	{"empty", ""},
 	{"only_comment", "/* nothing */"},
-	{"returning_unsupported", "INSERT INTO users (id) VALUES (?) RETURNING id"},
+	{"returning", "INSERT INTO users (id) VALUES (?) RETURNING id"},
 }

@@ -1,6 +1,10 @@
 package mysql
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/shardgate/shardgate/router/sqltext"
+)
 
 // The text is prepared before parsing by rewrites that keep its length,
 // so that byte offsets (and so placeholder numbers) are those of the
@@ -164,4 +168,51 @@ func dropWork(sql string) string {
 
 func isWordByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// dropReturning blanks MariaDB's RETURNING clause of INSERT, REPLACE and
+// DELETE (Django uses it on MariaDB 10.5 and later), which the parser
+// does not know, keeping the length: routing needs the rest, and the
+// server gets the text as written (a split INSERT keeps the clause on
+// every shard's part, and the shards' rows are concatenated).
+func dropReturning(sql string) string {
+	w := wordSpans(sql, 1)
+	if len(w) != 1 {
+		return sql
+	}
+	switch strings.ToUpper(sql[w[0][0]:w[0][1]]) {
+	case "INSERT", "REPLACE", "DELETE":
+	default:
+		return sql
+	}
+	if !containsWordFold(sql, "returning") {
+		return sql
+	}
+	toks, err := sqltext.Tokens(sqltext.MySQL, sql)
+	if err != nil {
+		return sql
+	}
+	depth := 0
+	for _, t := range toks {
+		text := t.Text(sql)
+		switch {
+		case t.Kind == sqltext.TokPunct && text == "(":
+			depth++
+		case t.Kind == sqltext.TokPunct && text == ")":
+			depth--
+		case depth == 0 && t.Kind == sqltext.TokWord && strings.EqualFold(text, "RETURNING"):
+			end := len(sql)
+			for end > t.Start && (isSpace(sql[end-1]) || sql[end-1] == ';') {
+				end--
+			}
+			return sql[:t.Start] + strings.Repeat(" ", end-t.Start) + sql[end:]
+		}
+	}
+	return sql
+}
+
+// containsWordFold reports whether s contains word, ASCII case-insensitively
+// (a cheap test before tokenizing).
+func containsWordFold(s, word string) bool {
+	return strings.Contains(strings.ToLower(s), word)
 }

@@ -1,0 +1,60 @@
+package myserver
+
+import (
+	"testing"
+)
+
+// What Django needs of a MariaDB server, through the proxy: UPDATE
+// counting the rows it matched when the client logged in with
+// CLIENT_FOUND_ROWS (its save() INSERTs when an UPDATE says 0), and
+// INSERT/DELETE ... RETURNING (used from MariaDB 10.5), including a
+// multi-row INSERT split over the shards.
+func TestFoundRowsAndReturning(t *testing.T) {
+	f := startFixture(t, 0)
+	found := f.open(t, map[string]string{"clientFoundRows": "true", "interpolateParams": "true"})
+	plain := f.open(t, map[string]string{"interpolateParams": "false"})
+
+	a, b := int64(1), int64(2)
+	for f.ownerOf(b) == f.ownerOf(a) {
+		b++
+	}
+	mustExec(t, plain, "INSERT INTO users (id, name) VALUES (?, 'same'), (?, 'same')", a, b)
+	for _, c := range []struct {
+		name string
+		sql  string
+		args []any
+		want int64
+	}{
+		{"one row, unchanged", "UPDATE users SET name = 'same' WHERE id = ?", []any{a}, 1},
+		{"two shards, unchanged", "UPDATE users SET name = 'same' WHERE id IN (?, ?)", []any{a, b}, 2},
+	} {
+		if n, _ := mustExec(t, found, c.sql, c.args...).RowsAffected(); n != c.want {
+			t.Errorf("%s with CLIENT_FOUND_ROWS: %d rows affected, want the %d matched", c.name, n, c.want)
+		}
+		if n, _ := mustExec(t, plain, c.sql, c.args...).RowsAffected(); n != 0 {
+			t.Errorf("%s without CLIENT_FOUND_ROWS: %d rows affected, want 0 changed", c.name, n)
+		}
+	}
+	if n, _ := mustExec(t, found, "UPDATE users SET name = 'changed' WHERE id = ?", a).RowsAffected(); n != 1 {
+		t.Errorf("a changed row with CLIENT_FOUND_ROWS: %d", n)
+	}
+
+	// RETURNING; the split INSERT returns the rows of both shards.
+	c, d := b+1, b+2
+	for f.ownerOf(d) == f.ownerOf(c) {
+		d++
+	}
+	got := queryStrings(t, plain, "INSERT INTO users (id, name) VALUES (?, 'r1'), (?, 'r2') RETURNING id, name", c, d)
+	if len(got) != 2 {
+		t.Errorf("split INSERT ... RETURNING returned %v, want both rows", got)
+	}
+	for _, id := range []int64{c, d} {
+		if n := queryInt(t, f.shardDB(t, f.ownerOf(id)), "SELECT COUNT(*) FROM users WHERE id = ?", id); n != 1 {
+			t.Errorf("row %d not on its shard %d", id, f.ownerOf(id))
+		}
+	}
+	got = queryStrings(t, found, "DELETE FROM users WHERE id = ? RETURNING name", c)
+	if len(got) != 1 || got[0] != "r1" {
+		t.Errorf("DELETE ... RETURNING: %v", got)
+	}
+}
