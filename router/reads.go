@@ -43,12 +43,10 @@ func (c *planner) read() (*Plan, error) {
 }
 
 // cursor plans DECLARE ... CURSOR: its query on one shard, where the
-// transaction's FETCHes find it. Several shards would need their rows
-// merged at each FETCH, which the proxy does not do.
+// transaction's FETCHes find it (a WITH HOLD cursor's connection stays
+// with its client, as the proxy sees). Several shards would need their
+// rows merged at each FETCH, which the proxy does not do.
 func (c *planner) cursor() (*Plan, error) {
-	if c.st.CursorHold {
-		return nil, fmt.Errorf("%w: a WITH HOLD cursor outlives its transaction, and shardgate pools server connections per transaction", ErrUnsupported)
-	}
 	loc, err := c.locate()
 	if err != nil {
 		return nil, err

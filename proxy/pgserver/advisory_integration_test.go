@@ -2,6 +2,7 @@ package pgserver
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -100,6 +101,68 @@ func TestAdvisoryLocksStayWithTheirClient(t *testing.T) {
 		var n int64
 		if err := a.QueryRow(ctx, "SELECT nextval('ids')").Scan(&n); err != nil || n != want {
 			t.Fatalf("nextval: %d %v, want %d", n, err, want)
+		}
+	}
+}
+
+// A WITH HOLD cursor (Django's iterator() declares one in autocommit)
+// stays with its client as well: the connection it lives on is kept for
+// the client until the cursor is closed, so its FETCHes find it even
+// while other clients use the pool.
+func TestHoldCursorsStayWithTheirClient(t *testing.T) {
+	f := startFixture(t, func(c *topology.Config) { c.Databases[0].Pool.MaxPerBackend = 2 })
+	ctx := t.Context()
+	a, b := f.connect(t), f.connect(t)
+	for id := int64(1); id <= 6; id++ {
+		if _, err := a.Exec(ctx, fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'u%d')", id, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.cluster.WaitReplicated(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fetch := func() []string {
+		t.Helper()
+		rows, err := a.Query(ctx, "FETCH 1 FROM c")
+		if err != nil {
+			t.Fatalf("FETCH: %v", err)
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatalf("FETCH: %v", err)
+		}
+		return names
+	}
+	if _, err := a.Exec(ctx, "DECLARE c CURSOR WITH HOLD FOR SELECT name FROM users WHERE id IN (5, 5)"); err != nil {
+		t.Fatal(err)
+	}
+	// b takes a connection to the same server inside a transaction: the
+	// one a's cursor is on, if a had given it back.
+	tx, err := b.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM users WHERE id = 5").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("b: %d %v", n, err)
+	}
+	if got := fetch(); fmt.Sprint(got) != "[u5]" {
+		t.Errorf("first FETCH: %v", got)
+	}
+	if got := fetch(); len(got) != 0 {
+		t.Errorf("second FETCH: %v, want nothing left", got)
+	}
+	if _, err := a.Exec(ctx, "CLOSE c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Closed: the connection went back, with no cursor left on it.
+	q := fmt.Sprintf("SELECT /* shard=%s */ count(*) FROM pg_cursors WHERE name = 'c'", f.db.Shards[f.shardOf(5)].Name)
+	for range 3 { // the pool hands out its most recently used connection first
+		if err := b.QueryRow(ctx, q).Scan(&n); err != nil || n != 0 {
+			t.Errorf("the cursor is left on a pooled connection: %d %v", n, err)
 		}
 	}
 }

@@ -281,6 +281,9 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	}
 	req := router.Request{DB: db, SQL: w.sql, Params: w.routeParams(),
 		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.pinned()}}
+	if !s.tx.open {
+		req.Session.Pinned = s.heldShard(db) // FETCH of a WITH HOLD cursor goes where it is
+	}
 	plan, err := s.route(w, req)
 	var need *router.ColumnsNeededError
 	if errors.As(err, &need) {
@@ -317,7 +320,8 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 			return metrics.RouteLocal, lerr
 		}
 	}
-	w.advisory = mayLock(plan.Statement.PrimaryFunc, w.sql)
+	w.advisory = mayLock(plan.Statement, w.sql) || plan.Statement.Kind == router.KindOther && len(plan.Statement.Tables) == 0 &&
+		strings.EqualFold(firstWord(w.sql), "CLOSE")
 	switch {
 	case plan.Statement.Kind == router.KindCopy && plan.Statement.CopyFrom && len(plan.Targets) > 1:
 		err = s.copySplit(ctx, db, plan, w.sql)
