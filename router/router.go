@@ -32,7 +32,10 @@ func New(d sqltext.Dialect, a Analyzer, cacheSize int) *Router {
 type Session struct {
 	InTransaction bool
 	// Pinned is the shard the open transaction already touched; nil when
-	// the transaction has not touched one yet (or there is none).
+	// the transaction has not touched one yet. Outside a transaction, the
+	// shard of a server connection the client keeps (its session-level
+	// locks or cursors live there), or nil. Statements that name no table
+	// go to it; a transaction may not leave it (see checkTransaction).
 	Pinned *topology.Shard
 }
 
