@@ -35,7 +35,7 @@ type Session struct {
 	// the transaction has not touched one yet. Outside a transaction, the
 	// shard of a server connection the client keeps (its session-level
 	// locks or cursors live there), or nil. Statements that name no table
-	// go to it; a transaction may not leave it (see checkTransaction).
+	// go to it; inside a transaction, checkTransaction keeps it there.
 	Pinned *topology.Shard
 }
 
