@@ -11,6 +11,7 @@ import (
 
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
+	"github.com/shardgate/shardgate/proxy/netcheck"
 	"github.com/shardgate/shardgate/proxy/pool"
 	"github.com/shardgate/shardgate/topology"
 )
@@ -41,9 +42,6 @@ type backendConn struct {
 	// userLocks: a GET_LOCK ran here since the last RELEASE_ALL_LOCKS:
 	// the session keeps it (see userlocks.go).
 	userLocks bool
-
-	// lastUsed is when the connection went back to its pool.
-	lastUsed time.Time
 
 	// prepared maps statement text to its id on this connection.
 	prepared map[string]*backendStmt
@@ -82,17 +80,6 @@ func (c *backendConn) Close() error {
 	c.Flush()
 	return c.Backend.Close()
 }
-
-// quietFor is how long a pooled connection may sit idle before it is
-// checked (a peek at its socket) for having been closed by its server.
-// A server that restarts takes longer than this, so connections used
-// more recently are alive; checking only older ones keeps a syscall off
-// the hot path.
-const quietFor = 500 * time.Millisecond
-
-// mayBeDead reports whether the connection sat idle long enough that its
-// server may have closed it meanwhile.
-func (c *backendConn) mayBeDead() bool { return time.Since(c.lastUsed) > quietFor }
 
 // send writes one command packet to the server.
 func (c *backendConn) send(payload []byte) error {
@@ -276,7 +263,8 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 		dial := func(ctx context.Context) (*backendConn, error) {
 			return dialBackend(ctx, addr, cred, timeout)
 		}
-		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout)
+		dead := func(c *backendConn) bool { return netcheck.Dead(c.NetConn()) }
+		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout).CheckIdle(netcheck.QuietFor, dead)
 	})
 }
 

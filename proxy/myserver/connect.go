@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
-	"github.com/shardgate/shardgate/proxy/netcheck"
 	"github.com/shardgate/shardgate/proxy/pool"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/topology"
@@ -50,7 +49,6 @@ func (s *session) release(l lease, broken bool) {
 	if broken {
 		l.pool.Discard(l.conn)
 	} else {
-		l.conn.lastUsed = time.Now()
 		l.pool.Release(l.conn)
 	}
 }
@@ -112,18 +110,6 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 	c, err := p.Acquire(ctx, db.PoolWaitTimeout)
 	if errors.Is(err, pool.ErrWaitTimeout) { // the server is fine: no retry, no failure reported
 		return lease{}, poolFull(addr, t.Shard.Name, err)
-	}
-	for tries := 0; err == nil && tries < 3 && c.mayBeDead() && netcheck.Dead(c.NetConn()); tries++ {
-		// The server closed this idle connection (it restarted, or
-		// killed it): never hand it out; dial a fresh one.
-		p.Discard(c)
-		if tries == 0 {
-			s.srv.back.closeIdle(addr) // its siblings are likely dead too
-		}
-		c, err = p.Acquire(ctx, db.PoolWaitTimeout)
-		if errors.Is(err, pool.ErrWaitTimeout) {
-			return lease{}, poolFull(addr, t.Shard.Name, err)
-		}
 	}
 	if err != nil {
 		s.srv.health.ReportFailure(addr, err)

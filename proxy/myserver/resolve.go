@@ -71,7 +71,6 @@ func (s *Server) resolveDB(ctx context.Context, db *topology.DB, olderThan time.
 			if broken[i] {
 				l.pool.Discard(l.conn)
 			} else {
-				l.conn.lastUsed = time.Now()
 				l.pool.Release(l.conn)
 			}
 		}

@@ -24,10 +24,11 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 	mark := s.c.Mark()
 	err := s.multiOnce(ctx, db, plan, w)
 	var be *backendError
+	if errors.As(err, &be) {
+		s.lostServer(be)
+	}
 	if errors.As(err, &be) && !inTx && !plan.Write && (s.forwarded == 0 || s.c.Rewind(mark)) {
 		s.forwarded = 0
-		s.srv.health.ReportFailure(be.addr, be.err)
-		s.srv.back.closeIdle(be.addr)
 		s.srv.metrics.Retry(db.Name)
 		err = s.multiOnce(ctx, db, plan, w)
 	}

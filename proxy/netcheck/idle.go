@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// QuietFor is how long a pooled server connection may sit idle before it
+// is checked with Dead when next used. A server that restarts takes longer
+// than this, so connections used more recently are alive; checking only
+// older ones keeps a syscall off the hot path.
+const QuietFor = 500 * time.Millisecond
+
 // IdleDeadline bounds the wait for a client's next command while the
 // session holds something it should not hold for long (a transaction's
 // server connections: idle_transaction_timeout). The deadline covers only

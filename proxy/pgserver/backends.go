@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shardgate/shardgate/proxy/metrics"
+	"github.com/shardgate/shardgate/proxy/netcheck"
 	"github.com/shardgate/shardgate/proxy/pgwire"
 	"github.com/shardgate/shardgate/proxy/pool"
 	"github.com/shardgate/shardgate/topology"
@@ -53,7 +54,8 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 			}
 			return c, err
 		}
-		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout)
+		dead := func(c *backendConn) bool { return netcheck.Dead(c.nc) }
+		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout).CheckIdle(netcheck.QuietFor, dead)
 	})
 }
 

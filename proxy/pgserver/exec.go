@@ -54,16 +54,26 @@ func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, 
 	if errors.As(err, &be) && !inTx && s.forwarded > 0 && s.w.Rewind(mark) {
 		s.forwarded = 0 // what was relayed never left the proxy: the client saw nothing
 	}
-	if errors.As(err, &be) && !inTx && s.retryable(t) {
-		s.srv.health.ReportFailure(be.addr, be.err)
-		s.srv.back.closeIdle(be.addr)
-		s.srv.metrics.Retry(db.Name)
-		err = s.singleOnce(ctx, db, t, w, be.addr)
+	if errors.As(err, &be) {
+		s.lostServer(be)
+		if !inTx && s.retryable(t) {
+			s.srv.metrics.Retry(db.Name)
+			err = s.singleOnce(ctx, db, t, w, be.addr)
+		}
 	}
 	if errors.As(err, &be) {
 		return &clientError{code: "08006", msg: be.Error()}
 	}
 	return err
+}
+
+// lostServer reports a server connection that failed under a statement
+// (retried or not: a write is not) and drops the server's other idle
+// connections, most likely dead with it, so the next statements do not
+// meet them one by one.
+func (s *session) lostServer(be *backendError) {
+	s.srv.health.ReportFailure(be.addr, be.err)
+	s.srv.back.closeIdle(be.addr)
 }
 
 // singleOnce is single without the retry; avoid is a server that just
@@ -286,10 +296,11 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 	mark := s.w.Mark()
 	err := s.multiOnce(ctx, db, plan, w)
 	var be *backendError
+	if errors.As(err, &be) {
+		s.lostServer(be)
+	}
 	if errors.As(err, &be) && !inTx && !plan.Write && s.w.Rewind(mark) {
 		s.forwarded = 0
-		s.srv.health.ReportFailure(be.addr, be.err)
-		s.srv.back.closeIdle(be.addr)
 		s.srv.metrics.Retry(db.Name)
 		err = s.multiOnce(ctx, db, plan, w)
 	}

@@ -35,6 +35,7 @@ type Stats struct {
 	Max                        int
 	Dials, DialErrors          uint64
 	Waits                      uint64 // acquisitions that had to queue
+	DeadIdle                   uint64 // idle connections found closed by their server (CheckIdle)
 }
 
 // Pool is a bounded pool of connections to one server. Safe for
@@ -44,6 +45,10 @@ type Pool[C Conn] struct {
 	max         int
 	idleTimeout time.Duration
 	now         func() time.Time
+	// dead, when set, checks a connection idle longer than checkAfter
+	// before it is handed out (see CheckIdle).
+	dead       func(C) bool
+	checkAfter time.Duration
 
 	mu      sync.Mutex
 	idle    []idleConn[C] // stack: the most recently used is last
@@ -71,22 +76,51 @@ func New[C Conn](dial DialFunc[C], size int, idleTimeout time.Duration) *Pool[C]
 	return &Pool[C]{dial: dial, max: max(size, 1), idleTimeout: idleTimeout, now: time.Now}
 }
 
+// CheckIdle makes Acquire check a connection that sat idle longer than
+// after with dead (a non-blocking look at its socket) before handing it
+// out. A dead one, and every connection idle as long or longer, is
+// closed: its server restarted or ended its sessions, and a connection
+// released after the proxy saw that failure (a statement finishing just
+// before the server went down) must not fail a statement, or ban a server
+// that has recovered, when it is next used. Connections used more
+// recently than after skip the check, which keeps a syscall off the hot
+// path. Call it before the pool is shared.
+func (p *Pool[C]) CheckIdle(after time.Duration, dead func(C) bool) *Pool[C] {
+	p.dead, p.checkAfter = dead, after
+	return p
+}
+
 // Acquire returns an idle connection, dials a new one if the pool has
 // room, or waits for one until ctx ends or, when wait > 0, for wait at
 // most (ErrWaitTimeout).
 func (p *Pool[C]) Acquire(ctx context.Context, wait time.Duration) (C, error) {
 	var zero C
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return zero, ErrClosed
-	}
-	p.reapLocked()
-	if n := len(p.idle); n > 0 {
-		c := p.idle[n-1].c
+	for {
+		if p.closed {
+			p.mu.Unlock()
+			return zero, ErrClosed
+		}
+		p.reapLocked()
+		n := len(p.idle)
+		if n == 0 {
+			break
+		}
+		ic := p.idle[n-1]
 		p.idle = p.idle[:n-1]
+		if p.dead == nil || p.now().Sub(ic.since) <= p.checkAfter {
+			p.mu.Unlock()
+			return ic.c, nil
+		}
 		p.mu.Unlock()
-		return c, nil
+		if !p.dead(ic.c) {
+			return ic.c, nil
+		}
+		go ic.c.Close()
+		p.mu.Lock()
+		p.open--
+		p.stats.DeadIdle++
+		p.dropIdleSinceLocked(ic.since)
 	}
 	if p.open < p.max {
 		p.open++
@@ -221,6 +255,21 @@ func (p *Pool[C]) reapLocked() {
 	}
 	p.idle = append(p.idle[:0], p.idle[n:]...)
 	p.open -= n
+}
+
+// dropIdleSinceLocked closes the idle connections released at or before
+// t: the oldest first, so they are a prefix.
+func (p *Pool[C]) dropIdleSinceLocked(t time.Time) {
+	n := 0
+	for n < len(p.idle) && !p.idle[n].since.After(t) {
+		n++
+	}
+	for _, ic := range p.idle[:n] {
+		go ic.c.Close()
+	}
+	p.idle = append(p.idle[:0], p.idle[n:]...)
+	p.open -= n
+	p.stats.DeadIdle += uint64(n)
 }
 
 // Reap closes expired idle connections now (the proxy calls it

@@ -202,3 +202,68 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// An idle connection used long enough ago is checked before it is lent:
+// a dead one is closed with every connection idle at least as long, and
+// the next live one (or a new one) is lent instead. Recently used ones
+// are lent unchecked.
+func TestCheckIdle(t *testing.T) {
+	tests := []struct {
+		name      string
+		dead      []int         // ids the check finds dead
+		idleFor   time.Duration // since the last release
+		want      int           // id lent
+		checked   int
+		deadIdle  uint64
+		idleAfter int
+	}{
+		{"recent: unchecked", []int{1, 2, 3}, 100 * time.Millisecond, 3, 0, 0, 2},
+		{"quiet and alive", nil, time.Second, 3, 1, 0, 2},
+		{"quiet, dead, with older siblings", []int{3}, time.Second, 4, 1, 3, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &dialer{}
+			checked := 0
+			dead := func(c *fakeConn) bool {
+				checked++
+				for _, id := range tc.dead {
+					if c.id == id {
+						return true
+					}
+				}
+				return false
+			}
+			p := New(d.dial, 4, time.Minute).CheckIdle(500*time.Millisecond, dead)
+			now := time.Unix(1000, 0)
+			p.now = func() time.Time { return now }
+			ctx := context.Background()
+			var conns []*fakeConn
+			for range 3 {
+				c, _ := p.Acquire(ctx, 0)
+				conns = append(conns, c)
+			}
+			for _, c := range conns { // released in order: 3 is the most recent
+				p.Release(c)
+				now = now.Add(time.Millisecond)
+			}
+			now = now.Add(tc.idleFor)
+			c, err := p.Acquire(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.id != tc.want || checked != tc.checked {
+				t.Errorf("lent conn %d after %d checks, want %d after %d", c.id, checked, tc.want, tc.checked)
+			}
+			st := p.Stats()
+			if st.DeadIdle != tc.deadIdle || st.Idle != tc.idleAfter || st.Open != tc.idleAfter+1 {
+				t.Errorf("stats %+v, want %d dead idle dropped, %d idle, %d open", st, tc.deadIdle, tc.idleAfter, tc.idleAfter+1)
+			}
+			for _, old := range conns {
+				if tc.deadIdle > 0 {
+					waitFor(t, "the dead conns to close", old.closed.Load)
+				}
+			}
+		})
+	}
+}
