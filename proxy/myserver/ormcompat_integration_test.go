@@ -1,7 +1,11 @@
 package myserver
 
 import (
+	"errors"
+	"fmt"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // What Django needs of a MariaDB server, through the proxy: UPDATE
@@ -56,5 +60,34 @@ func TestFoundRowsAndReturning(t *testing.T) {
 	got = queryStrings(t, found, "DELETE FROM users WHERE id = ? RETURNING name", c)
 	if len(got) != 1 || got[0] != "r1" {
 		t.Errorf("DELETE ... RETURNING: %v", got)
+	}
+}
+
+// Node's mysql2 binds every JavaScript number as a DOUBLE, sharding keys
+// included (go-sql-driver does the same for a float64): a whole number
+// routes like the integer it is, a fraction is refused for an int key
+// rather than sent anywhere.
+func TestDoubleBoundKeys(t *testing.T) {
+	f := startFixture(t, 0)
+	db := f.open(t, map[string]string{"interpolateParams": "false"}) // server-side prepared statements
+	keys := f.keysOnEachShard()
+	for _, k := range keys {
+		mustExec(t, db, "INSERT INTO users (id, name, score) VALUES (?, ?, ?)", float64(k), fmt.Sprintf("d%d", k), float64(1))
+	}
+	for _, k := range keys {
+		if n := queryInt(t, f.shardDB(t, f.ownerOf(k)), "SELECT COUNT(*) FROM users WHERE id = ?", k); n != 1 {
+			t.Errorf("row %d, bound as a DOUBLE, not on its shard %d", k, f.ownerOf(k))
+		}
+		if got := queryStrings(t, db, "SELECT name FROM users WHERE id = ?", float64(k)); len(got) != 1 || got[0] != fmt.Sprintf("d%d", k) {
+			t.Errorf("point read of %d bound as a DOUBLE: %v", k, got)
+		}
+		if n, _ := mustExec(t, db, "UPDATE users SET score = score + 1 WHERE id = ?", float64(k)).RowsAffected(); n != 1 {
+			t.Errorf("update of %d bound as a DOUBLE changed %d rows", k, n)
+		}
+	}
+	_, err := db.Exec("INSERT INTO users (id, name) VALUES (?, 'frac')", 7.5)
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1235 {
+		t.Errorf("INSERT with a key of 7.5: %v; want error 1235 (not an integer key)", err)
 	}
 }

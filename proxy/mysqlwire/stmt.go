@@ -3,6 +3,8 @@ package mysqlwire
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
+	"strconv"
 
 	"github.com/shardgate/shardgate/router"
 )
@@ -219,8 +221,11 @@ func AppendStmtExecute(dst []byte, stmtID uint32, flags byte, params []Param) []
 // (TINY to LONGLONG and YEAR, sign per ParamUnsigned) are ParamInt, or
 // ParamText of the decimal digits for an unsigned value above MaxInt64
 // (which an int key then refuses rather than wraps); strings, blobs and
-// decimals are ParamText; NULL is ParamNull; anything else (floats,
-// temporals, BIT) is ParamBytes of the wire value.
+// decimals are ParamText; NULL is ParamNull. A FLOAT or DOUBLE holding a
+// whole number in int64's range is ParamInt (mysql2, Node's most used
+// driver, binds every JavaScript number as a DOUBLE, keys included), any
+// other ParamText of its shortest decimal form, which an int key refuses;
+// anything else (temporals, BIT) is ParamBytes of the wire value.
 func RouterParam(p Param) router.Param {
 	t := byte(p.Type)
 	if p.Null || t == TypeNull {
@@ -241,6 +246,19 @@ func RouterParam(p Param) router.Param {
 			return router.Param{Kind: router.ParamInt, Int: n}
 		}
 		return router.Param{Kind: router.ParamText, Text: string(digits)}
+	case TypeFloat, TypeDouble:
+		if len(p.Value) != fixedSize(t) {
+			return router.Param{Kind: router.ParamBytes, Bytes: p.Value}
+		}
+		f, bits := float64(math.Float32frombits(binary.LittleEndian.Uint32(p.Value))), 32
+		if t == TypeDouble {
+			f, bits = math.Float64frombits(binary.LittleEndian.Uint64(p.Value)), 64
+		}
+		// -2^63 and 2^63 are exact as floats: the range is [-2^63, 2^63).
+		if f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 {
+			return router.Param{Kind: router.ParamInt, Int: int64(f)}
+		}
+		return router.Param{Kind: router.ParamText, Text: strconv.FormatFloat(f, 'g', -1, bits)}
 	case TypeDecimal, TypeNewDecimal, TypeVarChar, TypeJSON, TypeEnum, TypeSet,
 		TypeTinyBlob, TypeMediumBlob, TypeLongBlob, TypeBlob, TypeVarString, TypeString:
 		return router.Param{Kind: router.ParamText, Text: string(p.Value)}
