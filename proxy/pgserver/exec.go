@@ -205,6 +205,8 @@ func (s *session) relayOnce(c *backendConn, w *work, t router.Target) (status by
 			continue
 		case '3': // CloseComplete
 			continue
+		case 's': // PortalSuspended: a row-limited Execute has more rows
+			s.suspended = true
 		case 'n': // NoData: a shape without rows; the Query would not say so
 			if shape != nil {
 				continue
@@ -292,6 +294,9 @@ func (c *backendConn) sendOpening() {
 // of the merged answer left the proxy runs once more: the failed server
 // is banned, so the second run reads elsewhere.
 func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
+	if w.ext != nil && w.ext.rowLimited() {
+		w = w.unlimited() // merged rows cannot be read in pieces (see portals.go)
+	}
 	inTx := s.tx.open
 	mark := s.w.Mark()
 	err := s.multiOnce(ctx, db, plan, w)

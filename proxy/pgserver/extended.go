@@ -40,13 +40,18 @@ type preparedStmt struct {
 type portal struct {
 	stmt     *preparedStmt
 	bind     *pgproto3.Bind
-	describe bool // Describe P is pending: answer it with the Execute
+	describe bool          // Describe P is pending: answer it with the Execute
+	open     *serverPortal // a row-limited Execute left it open on a server
 }
 
 type extState struct {
 	stmts   map[string]*preparedStmt
 	portals map[string]*portal
 	failed  bool // an error was sent: skip messages until Sync
+	// portalSeq names server portals; openPortals counts the client
+	// portals open on servers (see portals.go).
+	portalSeq   uint64
+	openPortals int
 	// pending: messages arrived since the last Sync. The client is in the
 	// middle of a batch, so a drain must not end the session here.
 	pending bool
@@ -150,19 +155,7 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 		if !ok {
 			return &clientError{code: "34000", msg: fmt.Sprintf("portal %q does not exist", m.Portal)}
 		}
-		w := &work{sql: p.stmt.sql, prep: p.stmt.prep, ext: &extExec{stmt: p.stmt, oids: p.stmt.oids, bind: p.bind, describe: p.describe, maxRows: m.MaxRows}}
-		p.describe = false
-		if m.Portal == "" {
-			delete(s.ext.portals, "") // the unnamed portal lasts one Execute here
-		}
-		if !s.tx.open && !s.implicitOff {
-			if next, ok := s.r.NextType(); ok && next != 'S' {
-				// More of the pipeline follows before Sync: as in
-				// PostgreSQL it runs as one transaction.
-				s.beginImplicit()
-			}
-		}
-		return s.execute(ctx, w)
+		return s.executePortal(ctx, m.Portal, p, m.MaxRows)
 	case *pgproto3.Close:
 		if m.ObjectType == 'S' {
 			delete(s.ext.stmts, m.Name)

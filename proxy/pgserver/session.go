@@ -37,8 +37,9 @@ type session struct {
 	dbName string
 	key    uint64 // cancel key handed to the client (pid<<32 | secret)
 
-	// settings are the client's session SETs: variable -> SET statement.
-	settings map[string]string
+	// settings are the client's session SETs: variable -> SET statement;
+	// startupSets, those of its startup packet: the session's defaults.
+	settings, startupSets map[string]string
 	// held are server connections the client keeps for the session-level
 	// advisory locks it holds on them (see advisory.go).
 	held []*heldConn
@@ -56,13 +57,14 @@ type session struct {
 	// where a transaction may not, so its statements run each on its own
 	// until Sync.
 	implicitOff bool
+	suspended   bool      // the last statement relayed ended in PortalSuspended
 	one         [1]string // the statement of a one-statement query, without allocating
 	shapeKey    []byte    // preparedShape's scratch
 }
 
 func newSession(s *Server, nc net.Conn, dc *drain.Conn) *session {
 	sess := &session{srv: s, nc: nc, r: pgwire.NewPooledReader(nc, maxClientMessage, s.bufs), w: pgwire.NewPooledWriter(nc, s.bufs),
-		settings: map[string]string{}, drain: dc, clientKey: health.ClientKey(nc.RemoteAddr().String())}
+		settings: map[string]string{}, startupSets: map[string]string{}, drain: dc, clientKey: health.ClientKey(nc.RemoteAddr().String())}
 	// nc is the TCP socket even after a TLS upgrade wraps s.nc.
 	sess.running.watcher = netcheck.NewWatcher(nc, watchAfter, func() { s.cancelConns(sess.running.snapshot()) })
 	sess.idle = netcheck.NewIdleDeadline(nc)
@@ -237,6 +239,7 @@ func singleStatement(text string) (string, bool) {
 
 // ready sends ReadyForQuery with the transaction status and flushes.
 func (s *session) ready() error {
+	s.dropOpenPortals()
 	status := byte('I')
 	switch {
 	case s.tx.open && s.tx.failed:

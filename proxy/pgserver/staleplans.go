@@ -31,7 +31,7 @@ import (
 // prepares it again; where they match, its view is current again.
 func (s *session) checkPlan(c *backendConn, w *work, t router.Target) error {
 	e := w.ext
-	if e == nil || t.SQL != "" || e.stmt.rowDesc == nil || e.stmt.epoch >= c.currentEpoch() {
+	if e == nil || e.resume || t.SQL != "" || e.stmt.rowDesc == nil || e.stmt.epoch >= c.currentEpoch() {
 		return nil
 	}
 	now := c.currentEpoch()

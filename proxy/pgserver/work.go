@@ -29,7 +29,12 @@ type extExec struct {
 	bind     *pgproto3.Bind
 	describe bool // the client asked for the portal's RowDescription
 	maxRows  uint32
-	stmt     *preparedStmt // the client's statement
+	// portal is the server portal of a row-limited Execute in a
+	// transaction ("": the unnamed one); resume: it is open on the
+	// server already, and bound: this Execute bound it (see portals.go).
+	portal        string
+	resume, bound bool
+	stmt          *preparedStmt // the client's statement
 	// shardFormats are the result formats a merge asks the shards for
 	// (nil: all text; see shardFormats).
 	shardFormats []int16
@@ -105,6 +110,10 @@ func decodeParam(v []byte, format int16, oid uint32) router.Param {
 // the shard answers in text with its row description, whatever formats
 // the client asked for: the merge works on text and encodes at the end.
 func (e *extExec) send(c *backendConn, text string, params []int, merge bool) {
+	if e.resume {
+		e.sendResume(c)
+		return
+	}
 	oids := e.oids
 	b := *e.bind
 	if params != nil {
@@ -127,15 +136,16 @@ func (e *extExec) send(c *backendConn, text string, params []int, merge bool) {
 		c.w.Send(&pgproto3.Parse{Name: name, Query: text, ParameterOIDs: oids})
 		c.lastParsed = key
 	}
-	b.DestinationPortal, b.PreparedStatement = "", name
+	b.DestinationPortal, b.PreparedStatement = e.portal, name
+	e.bound = e.portal != ""
 	if merge {
 		b.ResultFormatCodes = e.shardFormats
 	}
 	c.w.Send(&b)
 	if merge || e.describe {
-		c.w.Send(&pgproto3.Describe{ObjectType: 'P'})
+		c.w.Send(&pgproto3.Describe{ObjectType: 'P', Name: e.portal})
 	}
-	c.w.Send(&pgproto3.Execute{MaxRows: e.maxRows})
+	c.w.Send(&pgproto3.Execute{Portal: e.portal, MaxRows: e.maxRows})
 	c.w.Send(&pgproto3.Sync{})
 }
 

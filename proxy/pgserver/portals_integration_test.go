@@ -1,0 +1,179 @@
+package pgserver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/shardgate/shardgate/topology"
+)
+
+// protoConn speaks raw extended-protocol messages to the proxy over a
+// logged-in pgx connection: what pgjdbc (setFetchSize) and postgres.js
+// (cursors) send, which pgx itself never does.
+type protoConn struct {
+	t  *testing.T
+	fe *pgproto3.Frontend
+}
+
+func newProtoConn(t *testing.T, f *fixture) *protoConn {
+	conn, err := pgx.Connect(t.Context(), f.dsn("app", "app-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return &protoConn{t: t, fe: conn.PgConn().Frontend()}
+}
+
+func (p *protoConn) send(msgs ...pgproto3.FrontendMessage) {
+	p.t.Helper()
+	for _, m := range msgs {
+		p.fe.Send(m)
+	}
+	if err := p.fe.Flush(); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// until reads messages up to one of type stop, returning the first
+// column of the DataRows, a summary of the other messages (S for
+// PortalSuspended, C:tag, E:code, Z:status) and the stop message's.
+func (p *protoConn) until(stop ...string) (rows []string, got []string) {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		msg, err := p.fe.Receive()
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		var kind string
+		switch m := msg.(type) {
+		case *pgproto3.DataRow:
+			rows = append(rows, string(m.Values[0]))
+			continue
+		case *pgproto3.PortalSuspended:
+			kind = "S"
+		case *pgproto3.CommandComplete:
+			kind = "C:" + string(m.CommandTag)
+		case *pgproto3.ErrorResponse:
+			kind = "E:" + m.Code
+		case *pgproto3.ReadyForQuery:
+			kind = "Z:" + string(m.TxStatus)
+		default:
+			continue // ParseComplete, BindComplete, RowDescription...
+		}
+		got = append(got, kind)
+		for _, s := range stop {
+			if strings.HasPrefix(kind, s) {
+				return rows, got
+			}
+		}
+	}
+	p.t.Fatal("no answer in 10s")
+	return nil, nil
+}
+
+// A row-limited Execute reads a portal in pieces: each Execute of it
+// returns the next rows, inside a client transaction (pgjdbc's fetch
+// size) and in a pipeline before Sync (postgres.js cursors), every row
+// once. Outside a transaction, Sync ends the portal as on a server. A
+// query that spans shards returns all its rows to the first Execute.
+func TestProxyRowLimitedExecute(t *testing.T) {
+	f := startFixture(t, func(c *topology.Config) { c.Databases[0].Transactions = "multi_shard" })
+	ctx := t.Context()
+	conn := f.connect(t)
+	for _, k := range []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12} {
+		if _, err := conn.Exec(ctx, "INSERT INTO users (id, name) VALUES ($1, 'u')", k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var shard0 []string
+	for k := int64(1); k <= 12; k++ {
+		if f.shardOf(k) == 0 {
+			shard0 = append(shard0, fmt.Sprint(k))
+		}
+	}
+	// One shard: the key list pins it. The shard holds len(shard0) rows.
+	single := "SELECT id FROM users WHERE id IN (" + strings.Join(shard0, ", ") + ") ORDER BY id"
+	if len(shard0) < 5 {
+		t.Fatalf("only %d of 12 keys on shard 0", len(shard0))
+	}
+	p := newProtoConn(t, f)
+	readInPieces := func(what string, sync bool) {
+		t.Helper()
+		var all []string
+		for range 20 {
+			msgs := []pgproto3.FrontendMessage{&pgproto3.Execute{Portal: "c1", MaxRows: 2}}
+			if sync {
+				msgs = append(msgs, &pgproto3.Sync{})
+			} else {
+				msgs = append(msgs, &pgproto3.Flush{})
+			}
+			p.send(msgs...)
+			rows, got := p.until("S", "C", "E")
+			if sync {
+				_, z := p.until("Z")
+				got = append(got, z...)
+			}
+			all = append(all, rows...)
+			if len(rows) > 2 {
+				t.Fatalf("%s: an Execute of 2 rows returned %d", what, len(rows))
+			}
+			if got[0] != "S" {
+				if !strings.HasPrefix(got[0], "C:SELECT") {
+					t.Fatalf("%s: %v", what, got)
+				}
+				break
+			}
+		}
+		if strings.Join(all, ",") != strings.Join(shard0, ",") {
+			t.Errorf("%s: read %v in pieces, want %v once each", what, all, shard0)
+		}
+	}
+
+	// In a client transaction, each piece its own Sync (pgjdbc).
+	p.send(&pgproto3.Query{String: "BEGIN"})
+	p.until("Z")
+	p.send(&pgproto3.Parse{Name: "s1", Query: single}, &pgproto3.Bind{DestinationPortal: "c1", PreparedStatement: "s1"})
+	readInPieces("in a transaction", true)
+	p.send(&pgproto3.Query{String: "COMMIT"})
+	if _, got := p.until("Z"); got[len(got)-1] != "Z:I" {
+		t.Errorf("COMMIT: %v", got)
+	}
+
+	// In a pipeline before Sync, outside a transaction (postgres.js).
+	p.send(&pgproto3.Bind{DestinationPortal: "c1", PreparedStatement: "s1"})
+	readInPieces("in a pipeline", false)
+	p.send(&pgproto3.Sync{})
+	if _, got := p.until("Z"); got[len(got)-1] != "Z:I" {
+		t.Errorf("Sync after the pipeline: %v", got)
+	}
+
+	// Outside a transaction, Sync right after: the first rows, then the
+	// portal is gone.
+	p.send(&pgproto3.Bind{DestinationPortal: "c1", PreparedStatement: "s1"}, &pgproto3.Execute{Portal: "c1", MaxRows: 2}, &pgproto3.Sync{})
+	rows, got := p.until("Z")
+	if len(rows) != 2 || got[0] != "S" {
+		t.Errorf("Execute of 2 rows then Sync: %v %v", rows, got)
+	}
+	p.send(&pgproto3.Execute{Portal: "c1", MaxRows: 2}, &pgproto3.Sync{})
+	if rows, got := p.until("Z"); len(rows) != 0 || got[0] != "E:34000" {
+		t.Errorf("Execute of a portal its Sync ended: %v %v, want error 34000 (not the first rows again)", rows, got)
+	}
+
+	// Across shards, in a transaction: every row to the first Execute.
+	p.send(&pgproto3.Query{String: "BEGIN"})
+	p.until("Z")
+	p.send(&pgproto3.Parse{Name: "s2", Query: "SELECT id FROM users ORDER BY id"}, &pgproto3.Bind{DestinationPortal: "c2", PreparedStatement: "s2"},
+		&pgproto3.Execute{Portal: "c2", MaxRows: 2}, &pgproto3.Sync{})
+	rows, got = p.until("Z")
+	if len(rows) != 12 || got[0] != "C:SELECT 12" {
+		t.Errorf("row-limited Execute across shards: %d rows, %v; want all 12 and CommandComplete", len(rows), got)
+	}
+	p.send(&pgproto3.Query{String: "ROLLBACK"})
+	p.until("Z")
+}
