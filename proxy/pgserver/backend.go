@@ -184,6 +184,21 @@ func (c *backendConn) noteParameter(body []byte) {
 	c.params[ps.Name] = ps.Value
 }
 
+// loginValue is a reported parameter's value as the connection logged in
+// (false: the server does not report it, or a session's setting changed
+// it since).
+func (c *backendConn) loginValue(name string) (string, bool) {
+	if _, changed := c.sets[name]; changed {
+		return "", false
+	}
+	for k, v := range c.params {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
 func quoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }

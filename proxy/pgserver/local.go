@@ -74,9 +74,9 @@ func (s *session) set(ctx context.Context, db *topology.DB, plan *router.Plan, s
 	if err == nil {
 		switch {
 		case reset && (name == "all" || name == ""):
-			clear(s.settings)
+			s.resetAllSettings()
 		case reset:
-			delete(s.settings, name)
+			s.resetSetting(name)
 		default:
 			s.settings[name] = sql
 		}

@@ -23,7 +23,7 @@ func (s *session) sessionCommand(sql string) (done bool, err error) {
 			if s.tx.open {
 				return true, &clientError{code: "25001", msg: "DISCARD ALL cannot run inside a transaction block"}
 			}
-			clear(s.settings)
+			s.resetAllSettings()
 			clear(s.ext.stmts)
 			clear(s.ext.portals)
 			s.closeHeld() // DISCARD ALL releases advisory locks: closing their connections does

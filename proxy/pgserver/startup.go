@@ -87,11 +87,21 @@ func (s *session) login(ctx context.Context, m *pgproto3.StartupMessage) (bool, 
 	s.key = s.srv.newCancelKey()
 	s.srv.sessions.Store(s.key, s)
 
-	for name, v := range s.srv.serverParams(ctx, db) {
-		s.w.Send(&pgproto3.ParameterStatus{Name: name, Value: v})
+	params, err := startupSettings(m.Parameters)
+	if err != nil {
+		return false, s.fatal("08P01", err.Error())
 	}
-	if app := m.Parameters["application_name"]; app != "" {
-		s.w.Send(&pgproto3.ParameterStatus{Name: "application_name", Value: app})
+	status, err := s.srv.serverParams(ctx, db, params, s.startupSets)
+	if err != nil {
+		var pe *pgwire.PgError
+		if errors.As(err, &pe) {
+			return false, s.fatal(pe.Code, pe.Message)
+		}
+		return false, err
+	}
+	s.resetAllSettings()
+	for name, v := range status {
+		s.w.Send(&pgproto3.ParameterStatus{Name: name, Value: v})
 	}
 	s.w.Send(&pgproto3.BackendKeyData{ProcessID: uint32(s.key >> 32), SecretKey: uint32(s.key)})
 	return true, s.ready()
@@ -107,21 +117,45 @@ func (s *Server) newCancelKey() uint64 {
 
 // serverParams are the ParameterStatus values a client gets at login:
 // those of a real server of the database (drivers read server_version,
-// integer_datetimes, standard_conforming_strings), learned once.
-func (s *Server) serverParams(ctx context.Context, db *topology.DB) map[string]string {
+// integer_datetimes, standard_conforming_strings) with the client's
+// startup settings applied. It fills startup with the statements of the
+// settings that differ from a server connection's own (see
+// startupparams.go); a server error is one the server refused.
+func (s *Server) serverParams(ctx context.Context, db *topology.DB, settings, startup map[string]string) (map[string]string, error) {
 	want := []string{"server_version", "server_encoding", "client_encoding", "DateStyle", "IntervalStyle",
-		"integer_datetimes", "standard_conforming_strings", "TimeZone", "is_superuser", "session_authorization"}
+		"integer_datetimes", "standard_conforming_strings", "TimeZone", "is_superuser", "session_authorization",
+		"application_name"}
 	out := map[string]string{}
+	for name, v := range settings {
+		startup[name] = startupSetting(name, v)
+	}
 	p := s.back.poolFor(db, db.Unsharded.Primary)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if c, err := p.Acquire(ctx, 0); err == nil {
-		for _, k := range want {
-			if v, ok := c.params[k]; ok {
-				out[k] = v
+		for name, v := range settings {
+			if cur, ok := c.loginValue(name); ok && cur == v {
+				delete(startup, name) // what every server connection has anyway
 			}
 		}
-		p.Release(c)
+		if err := c.syncSettings(startup); err != nil {
+			var pe *pgwire.PgError
+			if errors.As(err, &pe) {
+				p.Release(c)
+				return nil, err
+			}
+			p.Discard(c)
+		} else {
+			for _, k := range want {
+				if v, ok := c.params[k]; ok {
+					out[k] = v
+				}
+			}
+			p.Release(c)
+		}
+	}
+	if _, ok := settings["application_name"]; !ok {
+		out["application_name"] = "" // not the proxy's own
 	}
 	// Safe values when no server answered: the session still works.
 	for k, v := range map[string]string{"server_version": "15.0", "server_encoding": "UTF8", "client_encoding": "UTF8",
@@ -130,7 +164,7 @@ func (s *Server) serverParams(ctx context.Context, db *topology.DB) map[string]s
 			out[k] = v
 		}
 	}
-	return out
+	return out, nil
 }
 
 // cancel forwards a CancelRequest to every backend running work for the
