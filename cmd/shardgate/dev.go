@@ -88,7 +88,7 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "dev: %v\n", err)
 		return 1
 	}
-	o := stackOptions{pgAuth: "scram-sha-256", myAuth: "caching_sha2_password", drain: 5 * time.Second, watch: time.Second, pprof: *profiling}
+	o := stackOptions{pgAuth: "scram-sha-256", myAuth: "mysql_native_password", drain: 5 * time.Second, watch: time.Second, pprof: *profiling}
 	st, err := newStack(store, o, slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		fmt.Fprintf(errOut, "dev: proxy: %v (pick other addresses with -postgres-listen / -mysql-listen)\n", err)

@@ -20,7 +20,7 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fs.SetOutput(errOut)
 	config := fs.String("config", "config.yaml", "topology file")
 	pgAuth := fs.String("auth", "scram-sha-256", "how PostgreSQL clients authenticate: scram-sha-256, md5 or trust")
-	myAuth := fs.String("mysql-auth", "caching_sha2_password", "how MySQL clients authenticate: caching_sha2_password or mysql_native_password")
+	myAuth := fs.String("mysql-auth", "mysql_native_password", "how MySQL clients authenticate: mysql_native_password or caching_sha2_password")
 	drain := fs.Duration("drain", 30*time.Second, "at shutdown, how long open transactions may run to their end")
 	watch := fs.Duration("watch", time.Second, "how often to check the topology file for changes (0: reload on SIGHUP only)")
 	debug := fs.Bool("debug", false, "log every statement's route")

@@ -204,8 +204,8 @@ func TestManyClientsSmallPool(t *testing.T) {
 	}
 }
 
-// TestLogins: caching_sha2_password (the default) and
-// mysql_native_password, and a wrong password refused with 1045.
+// TestLogins: caching_sha2_password and mysql_native_password (the
+// default), and a wrong password refused with 1045.
 func TestLogins(t *testing.T) {
 	f := startFixture(t, 0)
 	for _, method := range []string{"caching_sha2_password", "mysql_native_password"} {

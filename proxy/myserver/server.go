@@ -30,8 +30,8 @@ import (
 
 // Options tune a Server; zero values take the defaults.
 type Options struct {
-	// AuthMethod is "caching_sha2_password" (default) or
-	// "mysql_native_password".
+	// AuthMethod is "mysql_native_password" (default) or
+	// "caching_sha2_password".
 	AuthMethod   string
 	MaxClients   int // 0: no limit
 	MaxMergeRows int // rows a fan-out merge may hold in memory; 0: the merge default

@@ -69,7 +69,11 @@ func NewAcceptor(cfg AcceptConfig) (*Acceptor, error) {
 	method := cfg.AuthMethod
 	switch method {
 	case "":
-		method = AuthCachingSha2Password
+		// As MariaDB (and vtgate, ProxySQL) default to: every MariaDB
+		// driver logs in without TLS or a public key to fetch, which
+		// caching_sha2_password's first (full) login needs (MariaDB
+		// Connector/J refuses it by default).
+		method = AuthNativePassword
 	case AuthCachingSha2Password, AuthNativePassword:
 	default:
 		return nil, fmt.Errorf("mysqlwire: AuthMethod %q: want %s or %s", method, AuthCachingSha2Password, AuthNativePassword)
