@@ -64,6 +64,11 @@ type Statement struct {
 	// SetGlobal is SET GLOBAL / SET PERSIST (MySQL): server-wide, not
 	// session state.
 	SetGlobal bool
+	// Autocommit is the value a MySQL SET gives autocommit among other
+	// variables (MariaDB Connector/J logs in with "set autocommit=1,
+	// sql_mode=..."), as written; SetRest is that SET without it, and
+	// Object then names its first other variable.
+	Autocommit, SetRest string
 }
 
 // Kind classifies a statement for routing and for the proxy's bookkeeping.

@@ -87,6 +87,16 @@ func (s *session) set(ctx context.Context, db *topology.DB, st *router.Statement
 		return &mysqlwire.Error{Code: erNotSupported, State: "42000",
 			Message: "shardgate: SET GLOBAL through the proxy would reach one server only; set it on every server"}
 	}
+	if st.Autocommit != "" {
+		// autocommit among other variables: the session's part first,
+		// then the rest as an ordinary SET (whose OK the client gets).
+		if err := s.autocommitTo(st.Autocommit); err != nil {
+			return err
+		}
+		rest := *w
+		rest.sql = st.SetRest
+		w = &rest
+	}
 	switch st.Object {
 	case "autocommit":
 		return s.setAutocommit(w)
@@ -186,15 +196,23 @@ func (s *session) setAutocommit(w *work) error {
 	m := autocommitValue.FindStringSubmatch(w.sql)
 	if m == nil {
 		return &mysqlwire.Error{Code: erNotSupported, State: "42000",
-			Message: "shardgate: SET autocommit must be a statement of its own: SET autocommit = 0|1"}
+			Message: "shardgate: SET autocommit = 0|1 (a value, not an expression)"}
 	}
+	if err := s.autocommitTo(m[1]); err != nil {
+		return err
+	}
+	return s.sendOK(0, 0, w.more)
+}
+
+// autocommitTo sets autocommit to a value as written (1, ON, 'off', ...).
+func (s *session) autocommitTo(value string) error {
 	var on bool
-	switch strings.ToUpper(m[1]) {
+	switch strings.ToUpper(strings.Trim(value, "`'\"")) {
 	case "1", "ON", "TRUE":
 		on = true
 	case "0", "OFF", "FALSE":
 	default:
-		return &mysqlwire.Error{Code: 1231, State: "42000", Message: "Variable 'autocommit' can't be set to the value of '" + m[1] + "'"}
+		return &mysqlwire.Error{Code: 1231, State: "42000", Message: "Variable 'autocommit' can't be set to the value of '" + value + "'"}
 	}
 	if on && !s.autocommit && s.tx.open {
 		if err := s.commitNow(); err != nil {
@@ -202,7 +220,7 @@ func (s *session) setAutocommit(w *work) error {
 		}
 	}
 	s.autocommit = on
-	return s.sendOK(0, 0, w.more)
+	return nil
 }
 
 var lastInsertIDPattern = regexp.MustCompile(`(?is)^\s*select\s+last_insert_id\s*\(\s*\)\s*(?:as\s+` + "`?" + `(\w+)` + "`?" + `)?\s*;?\s*$`)

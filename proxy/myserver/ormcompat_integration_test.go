@@ -3,6 +3,7 @@ package myserver
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
@@ -89,5 +90,39 @@ func TestDoubleBoundKeys(t *testing.T) {
 	var me *mysql.MySQLError
 	if !errors.As(err, &me) || me.Number != 1235 {
 		t.Errorf("INSERT with a key of 7.5: %v; want error 1235 (not an integer key)", err)
+	}
+}
+
+// MariaDB Connector/J logs in with one SET of autocommit and other
+// variables. The session keeps autocommit (backend connections always
+// autocommit) and the rest is an ordinary session setting.
+func TestSetAutocommitAmongOthers(t *testing.T) {
+	f := startFixture(t, 0)
+	db := f.open(t, map[string]string{"interpolateParams": "true"})
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "set autocommit=0, session_track_schema=1, sql_mode = concat(@@sql_mode,',NO_ZERO_DATE')")
+	if got := queryStrings(t, db, "SELECT @@session.sql_mode"); len(got) != 1 || !strings.Contains(got[0], "NO_ZERO_DATE") {
+		t.Errorf("sql_mode after the combined SET: %v", got)
+	}
+	// autocommit=0: the insert waits for COMMIT.
+	k := f.keysOnEachShard()[0]
+	mustExec(t, db, "INSERT INTO users (id, name) VALUES (?, 'ac')", k)
+	shard := f.shardDB(t, f.ownerOf(k))
+	if n := queryInt(t, shard, "SELECT COUNT(*) FROM users WHERE id = ?", k); n != 0 {
+		t.Errorf("with autocommit=0 the insert is visible before COMMIT")
+	}
+	mustExec(t, db, "SET @x = 5, autocommit = ON") // commits, as in MySQL
+	if n := queryInt(t, shard, "SELECT COUNT(*) FROM users WHERE id = ?", k); n != 1 {
+		t.Errorf("autocommit=ON among other variables did not commit the open transaction")
+	}
+	if got := queryStrings(t, db, "SELECT @x"); len(got) != 1 || got[0] != "5" {
+		t.Errorf("@x after the combined SET: %v", got)
+	}
+	// No backend connection was left with autocommit off.
+	other := f.open(t, nil)
+	for range 3 {
+		if got := queryStrings(t, other, "SELECT @@autocommit"); len(got) != 1 || got[0] != "1" {
+			t.Errorf("another client's connection has autocommit %v", got)
+		}
 	}
 }

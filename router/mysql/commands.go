@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
 
 	"github.com/shardgate/shardgate/router"
 )
@@ -50,6 +51,7 @@ func (an *analysis) statement(n ast.StmtNode) *router.Statement {
 		// SET TRANSACTION (no scope) lasts for the next transaction only:
 		// SetLocal, as the PostgreSQL analyzer reports its SET TRANSACTION.
 		st.SetLocal = st.Object == "transaction"
+		splitAutocommit(st, x)
 		return st
 	case *ast.SetRoleStmt:
 		return &router.Statement{Kind: router.KindSet, Object: "role"}
@@ -143,6 +145,54 @@ func (an *analysis) grant(l *ast.GrantLevel) *router.Statement {
 }
 
 // setObject names the variable a SET assigns first.
+// splitAutocommit takes autocommit out of a SET of several session
+// variables: the session keeps autocommit itself (backends always
+// autocommit), the rest is an ordinary SET. Left whole, the SET would
+// either be refused or turn autocommit off on a pooled connection.
+func splitAutocommit(st *router.Statement, x *ast.SetStmt) {
+	if len(x.Variables) < 2 || st.SetGlobal {
+		return
+	}
+	var rest []*ast.VariableAssignment
+	value := ""
+	for _, v := range x.Variables {
+		if v.IsSystem && strings.EqualFold(v.Name, "autocommit") {
+			var ok bool
+			if value, ok = restoreValue(v.Value); !ok {
+				return
+			}
+			continue
+		}
+		rest = append(rest, v)
+	}
+	if value == "" {
+		return
+	}
+	text, ok := restoreNode(&ast.SetStmt{Variables: rest})
+	if !ok {
+		return
+	}
+	st.Autocommit, st.SetRest, st.Object = value, text, setObject(rest[0])
+}
+
+// restoreValue writes a value without quoting's extras (ON, not
+// _UTF8MB4'ON').
+func restoreValue(n ast.Node) (string, bool) {
+	var sb strings.Builder
+	if err := n.Restore(format.NewRestoreCtx(format.RestoreStringWithoutCharset, &sb)); err != nil {
+		return "", false
+	}
+	return sb.String(), true
+}
+
+func restoreNode(n ast.Node) (string, bool) {
+	var sb strings.Builder
+	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
+		return "", false
+	}
+	return sb.String(), true
+}
+
 func setObject(v *ast.VariableAssignment) string {
 	switch {
 	case v.Name == ast.SetNames:

@@ -29,6 +29,8 @@ type gStmt struct {
 	CopyFrom   bool     `json:"copy_from,omitempty"`
 	SetLocal   bool     `json:"set_local,omitempty"`
 	SetGlobal  bool     `json:"set_global,omitempty"`
+	Autocommit string   `json:"autocommit,omitempty"`
+	SetRest    string   `json:"set_rest,omitempty"`
 	JoinLinks  []string `json:"join_links,omitempty"`
 }
 
@@ -65,11 +67,12 @@ func render(st *router.Statement) *gStmt {
 		Explain:   st.Explain,
 		Where:     renderCond(st.Where),
 		ForUpdate: st.ForUpdate, Primary: st.PrimaryFunc,
-		Opaque:    st.Opaque,
-		Object:    st.Object,
-		CopyFrom:  st.CopyFrom,
-		SetLocal:  st.SetLocal,
-		SetGlobal: st.SetGlobal,
+		Opaque:     st.Opaque,
+		Object:     st.Object,
+		CopyFrom:   st.CopyFrom,
+		SetLocal:   st.SetLocal,
+		SetGlobal:  st.SetGlobal,
+		Autocommit: st.Autocommit, SetRest: st.SetRest,
 	}
 	for _, l := range st.JoinLinks {
 		g.JoinLinks = append(g.JoinLinks, renderCond(l))
