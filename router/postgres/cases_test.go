@@ -117,6 +117,7 @@ var cases = []testCase{
 	{"select for share skip locked", "SELECT * FROM jobs FOR SHARE SKIP LOCKED"},
 	{"select for key share", "SELECT * FROM jobs WHERE id = $1 FOR KEY SHARE"},
 	{"aggregates", "SELECT count(*), count(DISTINCT user_id), sum(total), avg(total), min(total), max(total) FROM orders"},
+	{"cast counts", "SELECT count(*)::int AS n, CAST(count(id) AS bigint), count(*)::numeric(10,2), count(*)::text, sum(total)::int, max(id)::int4 FROM orders"},
 	{"other aggregates", "SELECT string_agg(name, $1), array_agg(id ORDER BY id), stddev(x), bool_and(ok), percentile_cont($2) WITHIN GROUP (ORDER BY x), count(*) FILTER (WHERE x > $3), pg_catalog.sum(x), myagg(DISTINCT x) FROM t"},
 	{"quoted function names are exact", `SELECT "count"(x), "Sum"(x), "MAX"(DISTINCT x) FROM t`},
 	{"nested aggregates", "SELECT sum(a) + 1, coalesce(max(a), 0), round(avg(a)::numeric, 2) AS r, upper(name) FROM t GROUP BY name"},

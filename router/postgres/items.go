@@ -40,6 +40,15 @@ func exprItem(n *pg.Node) (router.SelectItem, bool) {
 				}
 			}
 		}
+	case *pg.Node_TypeCast:
+		// COUNT(..)::int: counts are whole numbers, so the shards' counts,
+		// cast, add up to the total cast: merged as a SUM (by the
+		// column's type). Casts of other aggregates do not commute with
+		// the merge (SUM(x)::int rounds each shard's part).
+		if fc := x.TypeCast.GetArg().GetFuncCall(); fc != nil && fc.Over == nil &&
+			aggregateOf(fc) == router.AggCount && exactCountType(x.TypeCast.GetTypeName()) {
+			it.Agg, it.Distinct = router.AggSum, fc.AggDistinct
+		}
 	case *pg.Node_JsonObjectAgg:
 		if x.JsonObjectAgg.GetConstructor().GetOver() == nil {
 			it.Agg = router.AggOther
@@ -82,6 +91,24 @@ func exprItem(n *pg.Node) (router.SelectItem, bool) {
 	}
 	it.ContainsAgg = aggs > 0
 	return it, window
+}
+
+// exactCountType reports whether a count cast to t stays exact when the
+// shards' counts are added: integer and numeric types, and float8 (exact
+// below 2^53).
+func exactCountType(t *pg.TypeName) bool {
+	if t == nil || len(t.ArrayBounds) > 0 {
+		return false
+	}
+	name, ok := builtinName(t.Names)
+	if !ok {
+		return false
+	}
+	switch name {
+	case "int2", "int4", "int8", "numeric", "float8":
+		return true
+	}
+	return false
 }
 
 // aggregateOf classifies a function call (without OVER) as an aggregate.
