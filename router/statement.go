@@ -163,7 +163,10 @@ type Insert struct {
 	Select *Statement // INSERT ... SELECT: its source
 	Upsert bool       // ON CONFLICT / ON DUPLICATE KEY UPDATE
 	// UpsertSets lists the columns an ON CONFLICT DO UPDATE / ON DUPLICATE
-	// KEY UPDATE assigns (changing the key there is refused).
+	// KEY UPDATE assigns (changing the key there is refused). One set to
+	// the value being inserted (id = EXCLUDED.id, id = VALUES(id): ORMs'
+	// upserts assign every column so) is not listed: the row gets the key
+	// the insert was routed by, so it stays on its shard.
 	UpsertSets []string
 	Returning  bool
 	Replace    bool // MySQL REPLACE

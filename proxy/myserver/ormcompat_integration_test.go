@@ -126,3 +126,25 @@ func TestSetAutocommitAmongOthers(t *testing.T) {
 		}
 	}
 }
+
+// ORMs upsert by assigning every column its inserted value, the key
+// included (Sequelize: ON DUPLICATE KEY UPDATE `id`=VALUES(`id`), ...):
+// the row keeps the key its insert was routed by, so it runs; giving the
+// key another value is refused.
+func TestUpsertAssigningTheKey(t *testing.T) {
+	f := startFixture(t, 0)
+	db := f.open(t, map[string]string{"interpolateParams": "false"})
+	const upsert = "INSERT INTO `users` (`id`,`name`) VALUES (?,?) ON DUPLICATE KEY UPDATE `id`=VALUES(`id`), `name`=VALUES(`name`)"
+	for _, k := range f.keysOnEachShard() {
+		mustExec(t, db, upsert, k, "first")
+		mustExec(t, db, upsert, k, "second")
+		if got := queryStrings(t, f.shardDB(t, f.ownerOf(k)), "SELECT name FROM users WHERE id = ?", k); len(got) != 1 || got[0] != "second" {
+			t.Errorf("row %d on its shard %d: %v", k, f.ownerOf(k), got)
+		}
+	}
+	_, err := db.Exec("INSERT INTO users (id, name) VALUES (?, 'x') ON DUPLICATE KEY UPDATE id = VALUES(id) + 1", 1)
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1235 {
+		t.Errorf("upsert moving the key: %v; want 1235", err)
+	}
+}

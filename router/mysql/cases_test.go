@@ -86,6 +86,7 @@ var analyzeCases = []analyzeCase{
 	{"insert_default_expr", "INSERT INTO users (id, created, name) VALUES (?, DEFAULT, CONCAT(?, ?)), (?, NOW(), (SELECT name FROM templates WHERE id = ?))"},
 	{"insert_no_columns", "INSERT INTO `shop`.`users` VALUES (?, ?)"},
 	{"insert_on_duplicate", "INSERT INTO counters (id, hits) VALUES (?, ?) ON DUPLICATE KEY UPDATE hits = hits + VALUES(hits), updated = NOW()"},
+	{"insert_on_duplicate_orm_upsert", "INSERT INTO `users` (`id`,`name`) VALUES (?,?) ON DUPLICATE KEY UPDATE `id`=VALUES(`id`), `name`=VALUES(`name`), other=VALUES(id)"},
 	{"insert_set", "INSERT INTO users SET id = ?, name = ?"},
 	{"insert_select", "INSERT INTO archive (id, name) SELECT id, name FROM users WHERE id = ?"},
 	{"insert_ignore_upper_columns", "INSERT IGNORE INTO users (ID, Name) VALUES (?, ?)"},

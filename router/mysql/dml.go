@@ -47,7 +47,7 @@ func (an *analysis) insert(x *ast.InsertStmt) *router.Statement {
 			continue
 		}
 		ins.Upsert = true
-		if a.Column != nil {
+		if a.Column != nil && !setsValues(a) {
 			ins.UpsertSets = append(ins.UpsertSets, a.Column.Name.L)
 		}
 		if a.Expr != nil {
@@ -110,4 +110,11 @@ func (an *analysis) dmlTail(st *router.Statement, c *collector, from *ast.TableR
 	}
 	st.Where = an.where(from, where)
 	st.JoinLinks = an.joinLinks(from)
+}
+
+// setsValues reports an ON DUPLICATE KEY UPDATE assignment of the
+// column's own inserted value: col = VALUES(col).
+func setsValues(a *ast.Assignment) bool {
+	v, ok := a.Expr.(*ast.ValuesExpr)
+	return ok && v.Column != nil && v.Column.Name.Name.L == a.Column.Name.L && v.Column.Name.Table.L == ""
 }

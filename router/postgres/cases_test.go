@@ -96,6 +96,7 @@ var cases = []testCase{
 	{"insert raw literals", "INSERT INTO users VALUES (42, 'it''s', -7, 1.5e3, E'a\\nb', U&'\\00e9t\\00e9')"},
 	{"insert on conflict do update returning", "INSERT INTO users AS u (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, seen = u.seen + 1 RETURNING id"},
 	{"insert on conflict do nothing", "INSERT INTO users (id) VALUES ($1) ON CONFLICT DO NOTHING"},
+	{"orm upsert sets every column to its proposed value", `INSERT INTO "users" ("id","name") VALUES ($1,$2) ON CONFLICT ("id") DO UPDATE SET "id"=EXCLUDED."id","name"=EXCLUDED."name",id2=excluded.id RETURNING "id"`},
 	{"insert select", "INSERT INTO archive (id, name) SELECT id, name FROM users WHERE id = $1"},
 	{"insert default values", "INSERT INTO events DEFAULT VALUES"},
 	{"insert with cte", "WITH src AS (SELECT * FROM staging) INSERT INTO users SELECT * FROM src"},

@@ -49,7 +49,7 @@ func (a *analysis) insertStmt(ins *pg.InsertStmt, sc *scope) *built {
 		}
 		for _, n := range oc.TargetList {
 			a.walk(b, n, lv)
-			if rt := n.GetResTarget(); rt != nil {
+			if rt := n.GetResTarget(); rt != nil && !setsExcluded(rt) {
 				in.UpsertSets = append(in.UpsertSets, rt.Name)
 			}
 		}
@@ -136,4 +136,17 @@ func (a *analysis) mergeStmt(m *pg.MergeStmt, sc *scope) *built {
 	a.walkList(b, m.ReturningList, lv)
 	b.st.Opaque = "MERGE"
 	return b.finish()
+}
+
+// setsExcluded reports an ON CONFLICT assignment of the column's own
+// proposed value: col = EXCLUDED.col.
+func setsExcluded(rt *pg.ResTarget) bool {
+	if len(rt.Indirection) > 0 {
+		return false
+	}
+	cr := rt.Val.GetColumnRef()
+	if cr == nil || len(cr.Fields) != 2 {
+		return false
+	}
+	return cr.Fields[0].GetString_().GetSval() == "excluded" && cr.Fields[1].GetString_().GetSval() == rt.Name
 }
