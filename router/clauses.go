@@ -17,6 +17,7 @@ type clauses struct {
 	groupBy  [][2]int
 	orderBy  [][2]int // without ASC/DESC/NULLS FIRST|LAST
 	limit    [2]int   // byte range of LIMIT/OFFSET/FETCH, empty when none
+	having   [2]int   // token range [HAVING, end of its condition), empty when none
 }
 
 // Words that end a clause of a SELECT at depth 0.
@@ -76,6 +77,14 @@ func (w *rewriter) clauses() (*clauses, error) {
 			} else {
 				cl.groupBy = list
 			}
+		case w.word(i, "HAVING"):
+			j := w.next(i)
+			for j < len(w.toks) && !(w.toks[j].Depth == 0 &&
+				(slices.Contains(clauseWords, w.upperWord(j)) || w.punct(j, ";") || w.punct(j, ")"))) {
+				j = w.next(j)
+			}
+			cl.having = [2]int{i, j}
+			i = j
 		case w.word(i, "LIMIT") || w.word(i, "OFFSET") || w.word(i, "FETCH"):
 			if cl.limit[1] == 0 {
 				cl.limit[0] = w.toks[i].Start

@@ -59,6 +59,13 @@ func (p *Plan) String() string {
 				fmt.Fprintf(&b, " else col %d", a.DefaultColumn)
 			}
 		}
+		for _, h := range m.Having {
+			if h.Null {
+				fmt.Fprintf(&b, " having(col %d %s NULL)", h.Column, h.Op)
+			} else {
+				fmt.Fprintf(&b, " having(col %d %s %q)", h.Column, h.Op, h.Value)
+			}
+		}
 		if m.Distinct {
 			b.WriteString(" distinct")
 		}

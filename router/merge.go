@@ -32,12 +32,12 @@ func (c *planner) planMerge(p *Plan) error {
 		return refuse(sel.Compound + " (a row's matches may live on other shards)")
 	case sel.Window:
 		return refuse("a window function")
-	case sel.Having:
-		return refuse("HAVING")
+	case sel.Having && (sel.HavingConds == nil || sel.Compound != ""):
+		return refuse("a HAVING other than aggregates compared with constants or parameters, joined by AND")
 	}
 	compound := sel.Compound != "" // UNION [ALL]: arms are checked by the analyzers
 	star := false
-	aggregating := len(sel.GroupBy) > 0 && !compound
+	aggregating := (len(sel.GroupBy) > 0 || sel.Having) && !compound
 	for _, it := range sel.Items {
 		switch {
 		case it.Star:
@@ -138,6 +138,14 @@ func (c *planner) planMerge(p *Plan) error {
 			}
 			m.GroupBy = append(m.GroupBy, addHidden(expr...))
 		}
+	}
+
+	if sel.Having {
+		having, err := c.planHaving(w, cl, m, addHidden, star)
+		if err != nil {
+			return refuse(err.Error())
+		}
+		edits = append(edits, having...)
 	}
 
 	// Sort keys.

@@ -97,6 +97,19 @@ type Merge struct {
 	// Hidden is how many trailing columns the rewrite added (sort keys or
 	// AVG's COUNT) that the client must not see.
 	Hidden int
+	// Having keeps only the groups whose merged values pass every filter
+	// (the shards ran the query without its HAVING).
+	Having []HavingFilter
+}
+
+// HavingFilter compares a merged column with a value: numbers by value,
+// anything else as the column's type orders it. A NULL on either side
+// drops the group, as SQL's comparison with NULL does.
+type HavingFilter struct {
+	Column int
+	Op     string // =, <>, <, <=, >, >=
+	Value  string
+	Null   bool
 }
 
 // SortKey is one ORDER BY key of a merge.

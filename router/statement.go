@@ -187,13 +187,47 @@ type Select struct {
 	// matches (by position, alias or same expression), or -1.
 	GroupBy []int
 	Having  bool
-	OrderBy []OrderItem
-	Limit   *ValueRef
-	Offset  *ValueRef
+	// HavingConds are the conjuncts of the HAVING, in the order written,
+	// when each compares an aggregate (or, in MySQL, a select item by its
+	// alias) with a constant or a placeholder; nil for any other HAVING.
+	HavingConds []HavingCond
+	OrderBy     []OrderItem
+	Limit       *ValueRef
+	Offset      *ValueRef
 	// Compound is "UNION", "UNION ALL", "INTERSECT", "EXCEPT" or "".
 	Compound string
 	Window   bool // a window function anywhere in the select list
 	HasFrom  bool // false for SELECT 1, SELECT version(), SELECT $1
+}
+
+// HavingCond is one conjunct of a HAVING that a merge can apply once it
+// has combined the shards' groups: HAVING count(*) > 5 AND sum(x) <= $1.
+type HavingCond struct {
+	Agg  Aggregate // COUNT, SUM, MIN, MAX or AVG (not DISTINCT); AggNone with Item
+	Item int       // the select item it names by alias (MySQL), or -1
+	// Op is =, <>, <, <=, > or >=, as if the aggregate were on the left;
+	// AggLeft says on which side it was written.
+	Op      string
+	AggLeft bool
+	Value   ValueRef
+}
+
+// FlipComparison is the operator with its operands swapped: 5 < x is
+// x > 5.
+func FlipComparison(op string) string {
+	switch op {
+	case "<":
+		return ">"
+	case "<=":
+		return ">="
+	case ">":
+		return "<"
+	case ">=":
+		return "<="
+	case "!=":
+		return "<>"
+	}
+	return op
 }
 
 // SelectItem is one entry of the select list.

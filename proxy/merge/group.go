@@ -88,6 +88,20 @@ func (g *groupStage) fill() error {
 		g.groups[i] = group{}
 	}
 	g.groups, g.index = nil, nil
+	if len(g.p.having) > 0 {
+		kept := g.out[:0]
+		for _, r := range g.out {
+			ok, err := passes(g.p.having, r)
+			if err != nil {
+				return err
+			}
+			if ok {
+				kept = append(kept, r)
+			}
+		}
+		clear(g.out[len(kept):])
+		g.out = kept
+	}
 	if len(g.p.order) > 0 {
 		return sortRows(g.p.order, g.out)
 	}

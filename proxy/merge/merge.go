@@ -161,6 +161,7 @@ type plan struct {
 	order          []sortKey
 	group          []int
 	aggs           []aggSpec
+	having         []havingSpec
 	grouping       bool
 }
 
@@ -251,7 +252,18 @@ func compile(spec *router.Merge, types []Type, coll Collation) (*plan, error) {
 		}
 		p.aggs = append(p.aggs, s)
 	}
-	p.grouping = len(p.aggs) > 0 || len(p.group) > 0
+	for _, h := range spec.Having {
+		c, err := col(h.Column, "HAVING")
+		if err != nil {
+			return nil, err
+		}
+		hs, err := newHaving(h, c, types[c])
+		if err != nil {
+			return nil, err
+		}
+		p.having = append(p.having, hs)
+	}
+	p.grouping = len(p.aggs) > 0 || len(p.group) > 0 || len(p.having) > 0
 	return p, nil
 }
 

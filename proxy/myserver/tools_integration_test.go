@@ -45,6 +45,8 @@ SELECT COALESCE(SUM(price), 0), IFNULL(MAX(qty), -1), COALESCE(AVG(price), 0), C
 SELECT COALESCE(SUM(price), 0), IFNULL(MAX(qty), -1), COALESCE(AVG(price), 0), COALESCE(MIN(name), 'none') FROM items WHERE qty > 1000;
 SELECT name, COALESCE(MAX(CASE WHEN qty > 6 THEN price END), 99) AS best FROM items GROUP BY name ORDER BY name;
 SELECT name, COUNT(*), SUM(qty) FROM items GROUP BY name ORDER BY name;
+SELECT name, COUNT(*) AS n FROM items GROUP BY name HAVING n > 1 ORDER BY name;
+SELECT name, SUM(qty) FROM items GROUP BY name HAVING AVG(price) < 0.6 AND COUNT(*) >= 1 ORDER BY name;
 SELECT DISTINCT name FROM items ORDER BY name DESC LIMIT 3;
 SELECT id, qty * price AS total FROM items ORDER BY total DESC, id LIMIT 2 OFFSET 1;
 UPDATE items SET qty = qty + 1 WHERE price < 1;

@@ -150,3 +150,64 @@ func numericBinary(s string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// numericText decodes PostgreSQL's binary numeric into its text, with
+// dscale fraction digits as the server prints it.
+func numericText(b []byte) (string, bool) {
+	if len(b) < 8 {
+		return "", false
+	}
+	n := int(binary.BigEndian.Uint16(b))
+	weight := int(int16(binary.BigEndian.Uint16(b[2:])))
+	sign := binary.BigEndian.Uint16(b[4:])
+	dscale := int(binary.BigEndian.Uint16(b[6:]))
+	if len(b) != 8+2*n || dscale > 1000 {
+		return "", false
+	}
+	switch sign {
+	case 0xC000:
+		return "NaN", true
+	case 0xD000:
+		return "Infinity", true
+	case 0xF000:
+		return "-Infinity", true
+	case 0, 0x4000:
+	default:
+		return "", false
+	}
+	// Digits as base-10 text, the point after group weight.
+	var sb strings.Builder
+	for i := 0; i < n; i++ {
+		d := binary.BigEndian.Uint16(b[8+2*i:])
+		if d > 9999 {
+			return "", false
+		}
+		fmt.Fprintf(&sb, "%04d", d)
+	}
+	all := sb.String()
+	point := 4 * (weight + 1) // digits before the point
+	switch {
+	case point <= 0:
+		all = strings.Repeat("0", -point) + all
+		point = 0
+	case point > len(all):
+		all += strings.Repeat("0", point-len(all))
+	}
+	intPart := strings.TrimLeft(all[:point], "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	frac := all[point:]
+	if len(frac) < dscale {
+		frac += strings.Repeat("0", dscale-len(frac))
+	}
+	frac = frac[:dscale]
+	out := intPart
+	if dscale > 0 {
+		out += "." + frac
+	}
+	if sign == 0x4000 && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out, true
+}

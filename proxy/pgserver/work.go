@@ -2,6 +2,7 @@ package pgserver
 
 import (
 	"encoding/binary"
+	"math"
 	"strconv"
 
 	"github.com/jackc/pgproto3/v2"
@@ -77,7 +78,8 @@ func formatOf(codes []int16, i int) int16 {
 }
 
 // decodeParam reads one parameter: text as is, binary integers by their
-// width, other binary values as raw bytes (a 16-byte uuid).
+// width, binary floats and numerics as text, other binary values as raw
+// bytes (a 16-byte uuid).
 func decodeParam(v []byte, format int16, oid uint32) router.Param {
 	switch {
 	case v == nil:
@@ -97,6 +99,19 @@ func decodeParam(v []byte, format int16, oid uint32) router.Param {
 	case oidInt8:
 		if len(v) == 8 {
 			return router.Param{Kind: router.ParamInt, Int: int64(binary.BigEndian.Uint64(v))}
+		}
+	case oidFloat4:
+		// As text (a HAVING compares it; an int key reads a whole one).
+		if len(v) == 4 {
+			return router.Param{Kind: router.ParamText, Text: strconv.FormatFloat(float64(math.Float32frombits(binary.BigEndian.Uint32(v))), 'g', -1, 32)}
+		}
+	case oidFloat8:
+		if len(v) == 8 {
+			return router.Param{Kind: router.ParamText, Text: strconv.FormatFloat(math.Float64frombits(binary.BigEndian.Uint64(v)), 'g', -1, 64)}
+		}
+	case oidNumeric:
+		if text, ok := numericText(v); ok {
+			return router.Param{Kind: router.ParamText, Text: text}
 		}
 	case oidText, oidVarchar:
 		return router.Param{Kind: router.ParamText, Text: string(v)}

@@ -52,6 +52,9 @@ func (an *analysis) summary(st *router.Statement, x *ast.SelectStmt) *router.Sel
 			}
 		}
 	}
+	if x.Having != nil && x.Having.Expr != nil {
+		sel.HavingConds = an.havingConds(x.Having.Expr, sel.Items)
+	}
 	if x.OrderBy != nil {
 		sel.OrderBy = an.orderBy(x.OrderBy, sel.Items, exprs)
 	}

@@ -86,6 +86,7 @@ func (a *analysis) simpleSelect(b *built, sel *pg.SelectStmt, lv *scope) []*pg.N
 	if sel.HavingClause != nil {
 		a.walk(b, sel.HavingClause, lv)
 		s.Having = true
+		s.HavingConds = havingConds(sel.HavingClause)
 	}
 	a.walkList(b, sel.WindowClause, lv)
 	return targets

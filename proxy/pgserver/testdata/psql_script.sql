@@ -19,6 +19,9 @@ SELECT tag, coalesce(max(CASE WHEN qty > 5 THEN price END), 99) AS best FROM ite
 SELECT tag, count(*), sum(price) FROM items GROUP BY tag ORDER BY tag NULLS FIRST;
 SELECT tag, count(*)::int AS n, CAST(count(price) AS numeric(10,2)) AS priced, count(*)::float8 AS f FROM items GROUP BY tag ORDER BY tag NULLS FIRST;
 SELECT count(*)::int, count(qty)::bigint FROM items WHERE qty > 1000;
+SELECT tag, count(*) FROM items GROUP BY tag HAVING count(*) > 2 ORDER BY tag NULLS FIRST;
+SELECT tag, sum(price) FROM items GROUP BY tag HAVING avg(qty) >= 3 AND 50 > max(price) ORDER BY 1 NULLS FIRST;
+SELECT count(*) FROM items HAVING count(*) > 100;
 SELECT tag, avg(qty) FROM items GROUP BY tag ORDER BY 2 DESC, 1;
 SELECT DISTINCT tag FROM items ORDER BY tag;
 SELECT i.user_id, i.id, k.label FROM items i JOIN kinds k ON k.code = i.tag WHERE i.user_id = 3 ORDER BY i.id;
