@@ -62,6 +62,12 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 			plan, err = s.route(w, req)
 		}
 	}
+	if req.Session.InTransaction && !s.tx.xa && (err == nil && plan.Statement.Kind == router.KindDDL || errors.Is(err, router.ErrCrossShard)) {
+		var done func()
+		if plan, done, err = s.ddlOutsideTx(w, req, plan, err); done != nil {
+			defer done()
+		}
+	}
 	if err != nil {
 		return metrics.RouteError, err
 	}

@@ -148,3 +148,33 @@ func TestUpsertAssigningTheKey(t *testing.T) {
 		t.Errorf("upsert moving the key: %v; want 1235", err)
 	}
 }
+
+// DDL inside a transaction commits it first and runs on its own, as in
+// MySQL: knex and Laravel run each migration's DDL in a transaction, which
+// under single_shard would otherwise be refused as a second shard.
+func TestDDLCommitsTheTransaction(t *testing.T) {
+	f := startFixture(t, 0)
+	db := f.open(t, map[string]string{"interpolateParams": "true"})
+	db.SetMaxOpenConns(1)
+	keys := f.keysOnEachShard()
+	for i, opening := range []string{"BEGIN", "SET autocommit = 0"} {
+		k := keys[0] + int64(1000*(i+1))
+		for f.ownerOf(k) != f.ownerOf(keys[0]) {
+			k++
+		}
+		table := fmt.Sprintf("ddl_in_tx_%d", i)
+		mustExec(t, db, opening)
+		mustExec(t, db, "INSERT INTO users (id, name) VALUES (?, 'before ddl')", k)
+		mustExec(t, db, "CREATE TABLE "+table+" (id BIGINT PRIMARY KEY)")
+		mustExec(t, db, "ROLLBACK") // nothing left to roll back: the DDL committed
+		mustExec(t, db, "SET autocommit = 1")
+		if n := queryInt(t, f.shardDB(t, f.ownerOf(k)), "SELECT COUNT(*) FROM users WHERE id = ?", k); n != 1 {
+			t.Errorf("%s: the insert before the DDL was not committed by it", opening)
+		}
+		for sh := range 2 {
+			if n := queryInt(t, f.shardDB(t, sh), "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", table); n != 1 {
+				t.Errorf("%s: table %s missing on shard %d", opening, table, sh)
+			}
+		}
+	}
+}
