@@ -139,6 +139,11 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 	case *pgproto3.Describe:
 		if m.ObjectType == 'P' {
 			p, ok := s.ext.portals[m.Name]
+			if !ok && m.Name != "" {
+				if ok, err := s.describeCursor(ctx, m.Name); ok {
+					return err
+				}
+			}
 			if !ok {
 				return &clientError{code: "34000", msg: fmt.Sprintf("portal %q does not exist", m.Name)}
 			}

@@ -5,6 +5,9 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgproto3/v2"
+
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/topology"
 )
 
 // Row-limited Executes (a fetch size: pgjdbc's setFetchSize, postgres.js
@@ -105,4 +108,62 @@ func (e *extExec) sendResume(c *backendConn) {
 	}
 	c.w.Send(&pgproto3.Execute{Portal: e.portal, MaxRows: e.maxRows})
 	c.w.Send(&pgproto3.Sync{})
+}
+
+// describeCursor answers a Describe of a portal the session does not
+// know: a cursor DECLAREd in SQL is a portal of that name on the server
+// that runs it (psycopg describes its named cursors so). It lives on the
+// transaction's shard, or outside a transaction on the connection the
+// client keeps for its WITH HOLD cursors. ok is false when there is
+// neither.
+func (s *session) describeCursor(ctx context.Context, name string) (ok bool, err error) {
+	db, found := s.srv.store.Current().Database(topology.Postgres, s.dbName)
+	if !found {
+		return false, nil
+	}
+	var l *lease
+	switch {
+	case s.tx.pinned() != nil:
+		if l, err = s.join(ctx, db, s.tx.pinned(), false); err != nil {
+			return true, err
+		}
+	case s.heldShard(db) != nil:
+		c, _, release, err := s.connect(ctx, db, router.Target{Shard: s.heldShard(db), Role: router.RolePrimary})
+		if err != nil {
+			return true, err
+		}
+		l = &lease{conn: c, release: release}
+	default:
+		return false, nil
+	}
+	c := l.conn
+	c.w.Send(&pgproto3.Describe{ObjectType: 'P', Name: name})
+	c.w.Send(&pgproto3.Sync{})
+	if err := c.w.Flush(); err != nil {
+		l.release(true)
+		return true, &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
+	}
+	var result error
+	for {
+		typ, body, err := c.r.ReadRaw()
+		if err != nil {
+			l.release(true)
+			return true, &clientError{code: "08006", msg: (&backendError{c.addr, err}).Error()}
+		}
+		switch typ {
+		case 'T', 'n', 'N':
+			s.w.WriteRaw(typ, body)
+		case 'E':
+			if isFatal(body) {
+				l.release(true)
+				return true, &clientError{code: "08006", msg: sessionEnded(c, body).Error()}
+			}
+			c.failed(body)
+			s.w.WriteRaw(typ, body)
+			result = errRelayed
+		case 'Z':
+			l.release(len(body) != 1)
+			return true, result
+		}
+	}
 }

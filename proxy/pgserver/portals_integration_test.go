@@ -3,6 +3,7 @@ package pgserver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -176,4 +177,65 @@ func TestProxyRowLimitedExecute(t *testing.T) {
 	}
 	p.send(&pgproto3.Query{String: "ROLLBACK"})
 	p.until("Z")
+}
+
+// A cursor DECLAREd in SQL is a portal of that name on its server:
+// psycopg describes its named cursors with a protocol Describe. In a
+// transaction and, for a WITH HOLD cursor, outside one, the Describe goes
+// to the connection that holds the cursor.
+func TestProxyDescribeDeclaredCursor(t *testing.T) {
+	f := startFixture(t)
+	conn := f.connect(t)
+	if _, err := conn.Exec(t.Context(), "INSERT INTO users (id, name) VALUES (1, 'one')"); err != nil {
+		t.Fatal(err)
+	}
+	p := newProtoConn(t, f)
+	describe := func(what, cursor string) {
+		t.Helper()
+		p.send(&pgproto3.Describe{ObjectType: 'P', Name: cursor}, &pgproto3.Sync{})
+		deadline := time.Now().Add(10 * time.Second)
+		var fields []string
+		for time.Now().Before(deadline) {
+			msg, err := p.fe.Receive()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch m := msg.(type) {
+			case *pgproto3.RowDescription:
+				for _, fd := range m.Fields {
+					fields = append(fields, string(fd.Name))
+				}
+			case *pgproto3.ErrorResponse:
+				t.Errorf("%s: Describe of cursor %s: %s %s", what, cursor, m.Code, m.Message)
+			case *pgproto3.ReadyForQuery:
+				if strings.Join(fields, ",") != "id,name" {
+					t.Errorf("%s: Describe of cursor %s gave columns %v, want id,name", what, cursor, fields)
+				}
+				return
+			}
+		}
+		t.Fatal("no answer")
+	}
+	simple := func(q string) {
+		t.Helper()
+		p.send(&pgproto3.Query{String: q})
+		if _, got := p.until("Z"); slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "E:") }) {
+			t.Fatalf("%s: %v", q, got)
+		}
+	}
+	simple("BEGIN")
+	simple("DECLARE c1 CURSOR FOR SELECT id, name FROM users WHERE id = 1")
+	describe("in a transaction", "c1")
+	p.send(&pgproto3.Query{String: "FETCH 5 FROM c1"})
+	if rows, _ := p.until("Z"); len(rows) != 1 || rows[0] != "1" {
+		t.Errorf("FETCH after the Describe: %v", rows)
+	}
+	simple("COMMIT")
+	simple("DECLARE c2 CURSOR WITH HOLD FOR SELECT id, name FROM users WHERE id = 1")
+	describe("WITH HOLD, outside a transaction", "c2")
+	simple("CLOSE c2")
+	p.send(&pgproto3.Describe{ObjectType: 'P', Name: "nosuch"}, &pgproto3.Sync{})
+	if _, got := p.until("Z"); got[0] != "E:34000" {
+		t.Errorf("Describe of an unknown portal: %v, want 34000", got)
+	}
 }
