@@ -12,43 +12,62 @@ import (
 // the query without it, each HAVING aggregate added as a hidden column
 // (AVG as SUM and COUNT), and the merge drops the groups that fail it.
 
-// havingParts splits the HAVING's condition at AND (depth 0) and each
-// conjunct at its comparison: token ranges [from, to) of both sides.
+// havingParts splits the HAVING's condition at AND and each conjunct at
+// its comparison: token ranges [from, to) of both sides. Parentheses
+// around the condition or a conjunct (ActiveRecord writes HAVING
+// (count(*) > 5)) are looked through.
 func (cl *clauses) havingParts(w *rewriter) (parts [][2][2]int, ok bool) {
-	from, end := cl.having[0], cl.having[1]
+	from, end := w.unparen(w.next(cl.having[0]), cl.having[1])
 	if from >= end {
 		return nil, false
 	}
-	start := w.next(from)
-	split := func(to int) bool {
-		for i := start; i < to; i = w.next(i) {
+	var conjuncts [][2]int
+	start, depth := from, w.toks[from].Depth
+	for i := from; i < end; i = w.next(i) {
+		if w.toks[i].Depth == depth && w.word(i, "AND") {
+			conjuncts = append(conjuncts, [2]int{start, i})
+			start = w.next(i)
+		}
+	}
+	conjuncts = append(conjuncts, [2]int{start, end})
+	for _, c := range conjuncts {
+		a, b := w.unparen(c[0], c[1])
+		if a >= b {
+			return nil, false
+		}
+		found := false
+		for i := a; i < b && !found; i = w.next(i) {
 			t := w.toks[i]
-			if t.Depth != 0 || t.Kind != sqltext.TokOp {
+			if t.Depth != w.toks[a].Depth || t.Kind != sqltext.TokOp {
 				continue
 			}
 			switch w.text[t.Start:t.End] {
 			case "=", "<>", "!=", "<", "<=", ">", ">=":
-				if i == start || w.next(i) >= to {
-					return false
+				if i == a || w.next(i) >= b {
+					return nil, false
 				}
-				parts = append(parts, [2][2]int{{start, w.prevSignificant(i) + 1}, {w.next(i), w.prevSignificant(to) + 1}})
-				return true
+				parts = append(parts, [2][2]int{{a, w.prevSignificant(i) + 1}, {w.next(i), w.prevSignificant(b) + 1}})
+				found = true
 			}
 		}
-		return false
-	}
-	for i := start; i < end; i = w.next(i) {
-		if w.toks[i].Depth == 0 && w.word(i, "AND") {
-			if !split(i) {
-				return nil, false
-			}
-			start = w.next(i)
+		if !found {
+			return nil, false
 		}
-	}
-	if !split(end) {
-		return nil, false
 	}
 	return parts, true
+}
+
+// unparen narrows a token range [from, to) to the inside of parentheses
+// that enclose all of it.
+func (w *rewriter) unparen(from, to int) (int, int) {
+	for from < to && w.punct(from, "(") {
+		end := w.closing(from)
+		if end < 0 || end != w.prevSignificant(to) {
+			break
+		}
+		from, to = w.next(from), end
+	}
+	return from, to
 }
 
 // planHaving adds the HAVING's aggregates as hidden columns and its

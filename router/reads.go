@@ -29,6 +29,13 @@ func (c *planner) read() (*Plan, error) {
 	catalog := !loc.sharded && catalogOnly(c.st.Tables)
 	if catalog {
 		p.Reason = "catalog only: the unsharded shard's primary"
+		if c.sess.Pinned != nil {
+			// Every shard has the same catalogs; the transaction's own
+			// shard also sees its DDL (ActiveRecord reads a table's
+			// columns inside the transaction that first uses it).
+			shards = []*topology.Shard{c.sess.Pinned}
+			p.Reason = "catalog only: the transaction's shard"
+		}
 	}
 	for _, sh := range shards {
 		p.Targets = append(p.Targets, c.target(sh, catalog))
