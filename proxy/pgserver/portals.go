@@ -11,7 +11,7 @@ import (
 )
 
 // Row-limited Executes (a fetch size: pgjdbc's setFetchSize, postgres.js
-// cursors, psql's FETCH_COUNT) read a portal in pieces. A server keeps
+// and asyncpg cursors) read a portal in pieces. A server keeps
 // the portal open between them only inside a transaction block, so the
 // proxy runs such an Execute in a transaction (the client's, or an
 // implicit one up to Sync), binds it to a portal of its own name on the
