@@ -96,16 +96,12 @@ func (p *Pool[C]) CheckIdle(after time.Duration, dead func(C) bool) *Pool[C] {
 func (p *Pool[C]) Acquire(ctx context.Context, wait time.Duration) (C, error) {
 	var zero C
 	p.mu.Lock()
-	for {
-		if p.closed {
-			p.mu.Unlock()
-			return zero, ErrClosed
-		}
-		p.reapLocked()
-		n := len(p.idle)
-		if n == 0 {
-			break
-		}
+	if p.closed {
+		p.mu.Unlock()
+		return zero, ErrClosed
+	}
+	p.reapLocked()
+	if n := len(p.idle); n > 0 {
 		ic := p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		if p.dead == nil || p.now().Sub(ic.since) <= p.checkAfter {
@@ -116,11 +112,14 @@ func (p *Pool[C]) Acquire(ctx context.Context, wait time.Duration) (C, error) {
 		if !p.dead(ic.c) {
 			return ic.c, nil
 		}
+		// Dead, and so most likely every connection idle longer: drop
+		// them and dial a fresh one in this connection's slot.
 		go ic.c.Close()
 		p.mu.Lock()
-		p.open--
 		p.stats.DeadIdle++
 		p.dropIdleSinceLocked(ic.since)
+		p.mu.Unlock()
+		return p.dialNew(ctx)
 	}
 	if p.open < p.max {
 		p.open++
