@@ -56,7 +56,7 @@ type Statement struct {
 	Opaque string
 
 	// Target for USE / SET / SHOW / COPY and other single-object commands.
-	Object string // USE: database name; COPY: table; SET: variable name
+	Object string // USE: database name; COPY: table; SET: variable name; DECLARE, FETCH, MOVE, CLOSE: cursor
 	// CopyFrom is true for COPY ... FROM STDIN, false for COPY ... TO STDOUT.
 	CopyFrom bool
 	// SetLocal is SET LOCAL (PostgreSQL), which lasts only the transaction.

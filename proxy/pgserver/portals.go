@@ -124,7 +124,11 @@ func (s *session) describeCursor(ctx context.Context, name string) (ok bool, err
 	var l *lease
 	switch {
 	case s.tx.pinned() != nil:
-		if l, err = s.join(ctx, db, s.tx.pinned(), false); err != nil {
+		sh := s.tx.pinned()
+		if at := s.tx.cursors[name]; at != nil {
+			sh = at
+		}
+		if l, err = s.join(ctx, db, sh, false); err != nil {
 			return true, err
 		}
 	case s.heldShard(db) != nil:
@@ -166,4 +170,25 @@ func (s *session) describeCursor(ctx context.Context, name string) (ok bool, err
 			return true, result
 		}
 	}
+}
+
+// followCursor keeps track of the transaction's cursors: a DECLARE notes
+// its shard, and a FETCH, MOVE or CLOSE of a cursor on another shard than
+// the one the transaction is pinned to (a multi-shard transaction) is
+// routed again to it.
+func (s *session) followCursor(w *work, req router.Request, plan *router.Plan) (*router.Plan, error) {
+	st := plan.Statement
+	switch {
+	case st.Cursor && st.Object != "" && plan.Route == router.RouteSingle:
+		if s.tx.cursors == nil {
+			s.tx.cursors = map[string]*topology.Shard{}
+		}
+		s.tx.cursors[st.Object] = plan.Targets[0].Shard
+	case st.Kind == router.KindOther && st.Object != "" && len(st.Tables) == 0:
+		if sh := s.tx.cursors[st.Object]; sh != nil && sh != req.Session.Pinned {
+			req.Session.Pinned = sh
+			return s.route(w, req)
+		}
+	}
+	return plan, nil
 }

@@ -239,3 +239,66 @@ func TestProxyDescribeDeclaredCursor(t *testing.T) {
 		t.Errorf("Describe of an unknown portal: %v, want 34000", got)
 	}
 }
+
+// In a transaction over several shards, FETCH, MOVE and CLOSE go to the
+// shard their cursor was DECLAREd on, not to the one the transaction
+// touched first.
+func TestProxyCursorOnASecondShard(t *testing.T) {
+	f := startFixture(t, func(c *topology.Config) { c.Databases[0].Transactions = "multi_shard" })
+	ctx := t.Context()
+	conn := f.connect(t)
+	var a, b int64 = 1, 2
+	for f.shardOf(b) == f.shardOf(a) {
+		b++
+	}
+	for _, k := range []int64{a, b} {
+		if _, err := conn.Exec(ctx, "INSERT INTO orders (id, user_id, total) VALUES (1, $1, 1), (2, $1, 2), (3, $1, 3)", k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, fmt.Sprintf("UPDATE orders SET total = total WHERE user_id = %d", a)); err != nil {
+		t.Fatal(err) // the transaction is pinned to a's shard
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf("DECLARE c CURSOR FOR SELECT user_id, id FROM orders WHERE user_id = %d ORDER BY id", b)); err != nil {
+		t.Fatal(err)
+	}
+	fetch := func(q string) []string {
+		t.Helper()
+		rows, err := tx.Query(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		var got []string
+		for rows.Next() {
+			var user, id int64
+			if err := rows.Scan(&user, &id); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%d/%d", user, id))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return got
+	}
+	if got := fetch("FETCH 2 FROM c"); strings.Join(got, " ") != fmt.Sprintf("%d/1 %d/2", b, b) {
+		t.Errorf("FETCH 2 FROM c: %v", got)
+	}
+	if _, err := tx.Exec(ctx, "MOVE BACKWARD 1 IN c"); err != nil {
+		t.Errorf("MOVE: %v", err)
+	}
+	if got := fetch("FETCH ALL FROM c"); strings.Join(got, " ") != fmt.Sprintf("%d/2 %d/3", b, b) {
+		t.Errorf("FETCH ALL after MOVE BACKWARD 1: %v", got)
+	}
+	if _, err := tx.Exec(ctx, "CLOSE c"); err != nil {
+		t.Errorf("CLOSE: %v", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -288,6 +288,9 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 		req.Session.Pinned = s.heldShard(db) // FETCH of a WITH HOLD cursor goes where it is
 	}
 	plan, err := s.route(w, req)
+	if err == nil && s.tx.open {
+		plan, err = s.followCursor(w, req, plan)
+	}
 	var need *router.ColumnsNeededError
 	if errors.As(err, &need) {
 		// INSERT INTO t VALUES (...): learn t's column order from a server.

@@ -43,6 +43,9 @@ type txState struct {
 	// every participant since it spans shards ("": none; see
 	// locktimeout.go).
 	lockTimeout string
+	// cursors are the shards of the cursors DECLAREd in the transaction:
+	// FETCH, MOVE and CLOSE name no table and go where their cursor is.
+	cursors map[string]*topology.Shard
 }
 
 // txPart is one shard's connection in a transaction.

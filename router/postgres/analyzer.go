@@ -106,6 +106,15 @@ func (a *analysis) statement(n *pg.Node) *built {
 		}
 		const cursorOptHold = 0x0020 // CURSOR_OPT_HOLD, parsenodes.h
 		b.st.Cursor, b.st.CursorHold = true, d.Options&cursorOptHold != 0
+		b.st.Object = d.Portalname
+		return b
+	case *pg.Node_FetchStmt: // FETCH and MOVE: the cursor they read
+		b := newBuilt(router.KindOther)
+		b.st.Object = x.FetchStmt.Portalname
+		return b
+	case *pg.Node_ClosePortalStmt: // CLOSE ALL: Object ""
+		b := newBuilt(router.KindOther)
+		b.st.Object = x.ClosePortalStmt.Portalname
 		return b
 	case *pg.Node_TransactionStmt:
 		return transaction(x.TransactionStmt)

@@ -248,6 +248,10 @@ var cases = []testCase{
 	{"call", "CALL do_things($1)"},
 	{"declare cursor", "DECLARE c CURSOR FOR SELECT * FROM users WHERE id = $1"},
 	{"declare cursor with hold", "DECLARE c NO SCROLL CURSOR WITH HOLD FOR SELECT id FROM users FOR UPDATE"},
+	{"fetch move close name their cursor", "FETCH FORWARD 5 FROM c"},
+	{"move", "MOVE LAST IN c"},
+	{"close", "CLOSE c"},
+	{"close all", "CLOSE ALL"},
 	{"primary-only function", "SELECT nextval('s'), pg_try_advisory_lock(1)"},
 	{"checkpoint", "CHECKPOINT"},
 
