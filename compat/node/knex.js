@@ -21,12 +21,7 @@ exports.up = (knex) => knex.schema.alterTable('accounts', (t) => { t.index(['nam
 exports.down = (knex) => knex.schema.alterTable('accounts', (t) => { t.dropIndex(['name']); });
 `);
 const knex = knexLib({ client: dialect, connection: conn, pool: { min: 0, max: 4 }, migrations: { directory: dir, tableName: 'knex_migrations' } });
-let fails = 0;
-async function check(name, fn) {
-  try { await fn(); console.log('ok  ', name); }
-  catch (e) { fails++; console.log('FAIL', name, '-', e.message, e.code || ''); }
-}
-function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`); }
+const { check, eq, done } = require('./probe');
 (async () => {
   await check('reset migrations tables', async () => { await knex.schema.dropTableIfExists('knex_migrations'); await knex.schema.dropTableIfExists('knex_migrations_lock'); });
   await check('migrate.latest', async () => { const [batch, log] = await knex.migrate.latest(); eq(log.length, 2, 'migrations run'); });
@@ -60,6 +55,5 @@ function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new
   });
   await check('migrate.rollback all', async () => { const [, log] = await knex.migrate.rollback(undefined, true); eq(log.length, 2, 'rolled back'); });
   await knex.destroy();
-  console.log(fails ? `${fails} FAILED` : 'all ok');
-  process.exit(fails ? 1 : 0);
+  done();
 })().catch(e => { console.error('crash', e); process.exit(2); });

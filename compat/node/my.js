@@ -1,12 +1,7 @@
 // mysql2 probe through shardgate (MySQL on 6033).
 const mysql = require('mysql2/promise');
 const cfg = { host: '127.0.0.1', port: +(process.env.PORT || 6033), user: process.env.MYUSER || 'app', password: process.env.MYPASS || 'app-secret', database: 'shop' };
-let fails = 0;
-async function check(name, fn) {
-  try { await fn(); console.log('ok  ', name); }
-  catch (e) { fails++; console.log('FAIL', name, '-', e.message, e.code || '', e.errno || ''); }
-}
-function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`); }
+const { check, eq, done } = require('./probe');
 
 (async () => {
   const c = await mysql.createConnection({ ...cfg, multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
@@ -135,6 +130,5 @@ function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new
     eq(rows[0].name, 'a1', 'name');
   });
   await c3.end();
-  console.log(fails ? `${fails} FAILED` : 'all ok');
-  process.exit(fails ? 1 : 0);
+  done();
 })().catch(e => { console.error('crash', e); process.exit(2); });

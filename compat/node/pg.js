@@ -1,12 +1,7 @@
 // node-postgres probe through shardgate (PG on 6432).
 const { Client, Pool, types } = require('pg');
 const url = process.env.URL || 'postgres://app:app-secret@127.0.0.1:6432/shop';
-let fails = 0;
-async function check(name, fn) {
-  try { await fn(); console.log('ok  ', name); }
-  catch (e) { fails++; console.log('FAIL', name, '-', e.message, e.code || ''); }
-}
-function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`); }
+const { check, eq, done } = require('./probe');
 
 (async () => {
   const c = new Client(url);
@@ -147,6 +142,5 @@ function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new
     await c2.end();
   });
   await c.end();
-  console.log(fails ? `${fails} FAILED` : 'all ok');
-  process.exit(fails ? 1 : 0);
+  done();
 })().catch(e => { console.error('crash', e); process.exit(2); });

@@ -1,12 +1,7 @@
 // postgres.js probe (pipelined extended protocol, named statements).
 const postgres = require('postgres');
 const url = process.env.URL || 'postgres://app:app-secret@127.0.0.1:6432/shop';
-let fails = 0;
-async function check(name, fn) {
-  try { await fn(); console.log('ok  ', name); }
-  catch (e) { fails++; console.log('FAIL', name, '-', e.message, e.code || ''); }
-}
-function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`); }
+const { check, eq, done } = require('./probe');
 
 (async () => {
   const sql = postgres(url, { max: 4, prepare: process.env.NOPREP ? false : true, onnotice: () => {} });
@@ -91,6 +86,5 @@ function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new
     eq(d.types.length, 1, 'param types');
   });
   await sql.end();
-  console.log(fails ? `${fails} FAILED` : 'all ok');
-  process.exit(fails ? 1 : 0);
+  done();
 })().catch(e => { console.error('crash', e); process.exit(2); });

@@ -3,12 +3,7 @@ const { Sequelize, DataTypes, Op } = require('sequelize');
 const dialect = process.env.DIALECT || 'postgres';
 const port = dialect === 'postgres' ? 6432 : 6033;
 const sq = new Sequelize('shop', 'app', 'app-secret', { host: '127.0.0.1', port, dialect, logging: process.env.V ? console.log : false, pool: { max: 5 } });
-let fails = 0;
-async function check(name, fn) {
-  try { await fn(); console.log('ok  ', name); }
-  catch (e) { fails++; console.log('FAIL', name, '-', e.message, e.parent ? e.parent.code || e.parent.errno : ''); if (process.env.V) console.log(e.sql); }
-}
-function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`); }
+const { check, eq, done } = require('./probe');
 
 const Account = sq.define('Account', {
   id: { type: DataTypes.BIGINT, primaryKey: true },
@@ -78,6 +73,5 @@ const Currency = sq.define('Currency', { code: { type: DataTypes.STRING(3), prim
   });
   await check('describeTable', async () => { const d = await sq.getQueryInterface().describeTable('accounts'); if (!d.balance) throw new Error('no balance column'); });
   await sq.close();
-  console.log(fails ? `${fails} FAILED` : 'all ok');
-  process.exit(fails ? 1 : 0);
+  done();
 })().catch(e => { console.error('crash', e); process.exit(2); });

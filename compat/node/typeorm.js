@@ -26,12 +26,7 @@ const ds = new DataSource({
   username: 'app', password: 'app-secret', database: 'shop',
   entities: [Account, Payment], synchronize: false, logging: !!process.env.V,
 });
-let fails = 0;
-async function check(name, fn) {
-  try { await fn(); console.log('ok  ', name); }
-  catch (e) { fails++; console.log('FAIL', name, '-', e.message, e.code || ''); }
-}
-function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`); }
+const { check, eq, done } = require('./probe');
 (async () => {
   await ds.initialize();
   await check('drop and synchronize', async () => {
@@ -70,6 +65,5 @@ function eq(a, b, what) { if (JSON.stringify(a) !== JSON.stringify(b)) throw new
   await check('delete', async () => { await repo.delete({ id: 20 }); eq(await repo.count(), 19, 'count'); });
   await check('pagination findAndCount', async () => { const [rows, n] = await repo.findAndCount({ order: { id: 'ASC' }, take: 5 }); eq(n, 19, 'count'); eq(rows.length, 5, 'rows'); });
   await ds.destroy();
-  console.log(fails ? `${fails} FAILED` : 'all ok');
-  process.exit(fails ? 1 : 0);
+  done();
 })().catch(e => { console.error('crash', e); process.exit(2); });
