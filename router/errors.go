@@ -28,3 +28,17 @@ func (e *ColumnsNeededError) Error() string {
 }
 
 func (e *ColumnsNeededError) Unwrap() error { return ErrMissingKey }
+
+// ColumnsNeeded returns err as a *ColumnsNeededError, or nil. It is
+// free when err is nil (a variable given to errors.As would be allocated
+// on every statement).
+func ColumnsNeeded(err error) *ColumnsNeededError {
+	if err == nil {
+		return nil
+	}
+	var need *ColumnsNeededError
+	if errors.As(err, &need) {
+		return need
+	}
+	return nil
+}

@@ -53,8 +53,7 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	req := router.Request{DB: db, SQL: w.sql, Params: w.rparams,
 		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.pinned()}}
 	plan, err := s.route(w, req)
-	var need *router.ColumnsNeededError
-	if errors.As(err, &need) {
+	if need := router.ColumnsNeeded(err); need != nil {
 		// INSERT INTO t VALUES (...): learn t's column order from a server.
 		var cols []string
 		if cols, err = s.tableColumns(ctx, db, need.Table); err == nil {

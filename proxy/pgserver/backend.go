@@ -34,7 +34,8 @@ type backendConn struct {
 	// order lists the keys of prepared, oldest first: at most
 	// maxStatementsPerConn stay prepared (see statementName).
 	order  []string
-	keyBuf []byte // statementName's scratch
+	keyBuf []byte        // statementName's scratch
+	bind   pgproto3.Bind // a shape's Bind, kept here so sending it allocates nothing
 	// opening are the transaction's deferred BEGIN... that join left for
 	// the next send to put in front of its statement.
 	opening []string

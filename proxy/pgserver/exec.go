@@ -32,6 +32,20 @@ func (e *backendError) Error() string {
 }
 func (e *backendError) Unwrap() error { return e.err }
 
+// lostBackend returns err as a *backendError, or nil. It is free when err
+// is nil (a variable given to errors.As would be allocated on every
+// statement).
+func lostBackend(err error) *backendError {
+	if err == nil {
+		return nil
+	}
+	var be *backendError
+	if errors.As(err, &be) {
+		return be
+	}
+	return nil
+}
+
 // errRelayed marks a statement whose ErrorResponse the server sent and
 // the client already got.
 var errRelayed = &clientError{code: "relayed"}
@@ -50,18 +64,18 @@ func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, 
 	inTx := s.tx.open // before: a failure may end the transaction's connection
 	mark := s.w.Mark()
 	err := s.singleOnce(ctx, db, t, w, "")
-	var be *backendError
-	if errors.As(err, &be) && !inTx && s.forwarded > 0 && s.w.Rewind(mark) {
+	be := lostBackend(err)
+	if be != nil && !inTx && s.forwarded > 0 && s.w.Rewind(mark) {
 		s.forwarded = 0 // what was relayed never left the proxy: the client saw nothing
 	}
-	if errors.As(err, &be) {
+	if be != nil {
 		s.lostServer(be)
 		if !inTx && s.retryable(t) {
 			s.srv.metrics.Retry(db.Name)
 			err = s.singleOnce(ctx, db, t, w, be.addr)
 		}
 	}
-	if errors.As(err, &be) {
+	if be := lostBackend(err); be != nil {
 		return &clientError{code: "08006", msg: be.Error()}
 	}
 	return err
@@ -93,13 +107,11 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 		return err
 	}
 	if err := s.checkPlan(l.conn, w, t); err != nil {
-		var be *backendError
-		l.release(errors.As(err, &be))
+		l.release(lostBackend(err) != nil)
 		return err
 	}
 	status, err := s.relay(l.conn, w, t)
-	var be *backendError
-	broken := errors.As(err, &be) || (!s.tx.open && status != 'I')
+	broken := lostBackend(err) != nil || (!s.tx.open && status != 'I')
 	l.conn.advisory = l.conn.advisory || w.advisory
 	l.release(broken)
 	return err
@@ -300,16 +312,16 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 	inTx := s.tx.open
 	mark := s.w.Mark()
 	err := s.multiOnce(ctx, db, plan, w)
-	var be *backendError
-	if errors.As(err, &be) {
+	be := lostBackend(err)
+	if be != nil {
 		s.lostServer(be)
 	}
-	if errors.As(err, &be) && !inTx && !plan.Write && s.w.Rewind(mark) {
+	if be != nil && !inTx && !plan.Write && s.w.Rewind(mark) {
 		s.forwarded = 0
 		s.srv.metrics.Retry(db.Name)
 		err = s.multiOnce(ctx, db, plan, w)
 	}
-	if errors.As(err, &be) {
+	if be := lostBackend(err); be != nil {
 		return &clientError{code: "08006", msg: be.Error()}
 	}
 	return err

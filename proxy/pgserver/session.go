@@ -60,6 +60,7 @@ type session struct {
 	suspended   bool      // the last statement relayed ended in PortalSuspended
 	one         [1]string // the statement of a one-statement query, without allocating
 	shapeKey    []byte    // preparedShape's scratch
+	shape       shapeExec // preparedShape's result, good until the next statement
 }
 
 func newSession(s *Server, nc net.Conn, dc *drain.Conn) *session {
@@ -119,11 +120,11 @@ func (s *session) run(ctx context.Context) error {
 		case 'X':
 			return nil
 		case 'Q':
-			msg, err := pgwire.DecodeFrontend(typ, body)
+			text, err := pgwire.QueryText(body)
 			if err != nil {
 				return s.fatal("08P01", err.Error())
 			}
-			if err := s.simpleQuery(ctx, msg.(*pgproto3.Query).String); err != nil {
+			if err := s.simpleQuery(ctx, text); err != nil {
 				return err
 			}
 		case 'd', 'c', 'f':
@@ -291,8 +292,7 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	if err == nil && s.tx.open {
 		plan, err = s.followCursor(w, req, plan)
 	}
-	var need *router.ColumnsNeededError
-	if errors.As(err, &need) {
+	if need := router.ColumnsNeeded(err); need != nil {
 		// INSERT INTO t VALUES (...): learn t's column order from a server.
 		var cols []string
 		if cols, err = s.tableColumns(ctx, db, need.Table); err == nil {

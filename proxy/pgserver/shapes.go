@@ -89,7 +89,17 @@ type shapeExec struct {
 	values [][]byte
 	key    []byte // the shape in the book, text and types (the session's scratch: good until its next statement)
 	tried  bool   // the shape has not prepared yet: its Parse may fail
+	arena  []byte // holds the values' bytes
 }
+
+// maxShapeArena is the most a session keeps of its last literals' bytes.
+const maxShapeArena = 4 << 10
+
+// Messages that never change, sent by pointer without allocating.
+var (
+	describePortal = &pgproto3.Describe{ObjectType: 'P'}
+	executeAll     = &pgproto3.Execute{}
+)
 
 // preparedShape returns how to run a single-target plan as a prepared
 // statement, or nil to send its text as it is.
@@ -102,14 +112,22 @@ func (s *session) preparedShape(plan *router.Plan) *shapeExec {
 	if plan.Shape == "" || plan.Statement.Explain || plan.Statement.Cursor || plan.Targets[0].SQL != "" {
 		return nil
 	}
-	x := &shapeExec{text: plan.Shape, oids: make([]uint32, len(plan.Slots)), values: make([][]byte, len(plan.Slots))}
+	// The session's scratch: a statement runs to its end before the next
+	// is routed, and this runs on every simple-protocol statement.
+	x := &s.shape
+	if cap(x.arena) > maxShapeArena {
+		x.arena = nil // an idle session keeps no big literal's copy
+	}
+	x.text, x.oids, x.values, x.arena, x.tried = plan.Shape, x.oids[:0], x.values[:0], x.arena[:0], false
 	key := append(s.shapeKey[:0], plan.Shape...)
-	for i, sl := range plan.Slots {
+	for _, sl := range plan.Slots {
 		oid, ok := literalType(sl)
 		if !ok {
 			return nil
 		}
-		x.oids[i], x.values[i] = oid, []byte(sl.Lit.Text)
+		n := len(x.arena)
+		x.arena = append(x.arena, sl.Lit.Text...)
+		x.oids, x.values = append(x.oids, oid), append(x.values, x.arena[n:len(x.arena):len(x.arena)])
 		key = binary.BigEndian.AppendUint32(append(key, 0), oid)
 	}
 	s.shapeKey, x.key = key, key
@@ -159,9 +177,11 @@ func (x *shapeExec) send(c *backendConn) {
 		c.w.Send(&pgproto3.Parse{Name: name, Query: x.text, ParameterOIDs: x.oids})
 		c.lastParsed = key
 	}
-	c.w.Send(&pgproto3.Bind{PreparedStatement: name, Parameters: x.values})
-	c.w.Send(&pgproto3.Describe{ObjectType: 'P'})
-	c.w.Send(&pgproto3.Execute{})
+	c.bind = pgproto3.Bind{PreparedStatement: name, Parameters: x.values}
+	c.w.Send(&c.bind)
+	c.bind.Parameters = nil
+	c.w.Send(describePortal)
+	c.w.Send(executeAll)
 	c.w.Send(&pgproto3.Sync{})
 }
 

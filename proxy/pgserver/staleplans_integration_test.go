@@ -32,6 +32,9 @@ func TestStalePlansAfterDDL(t *testing.T) {
 	if _, err := admin.Exec(ctx, "INSERT INTO notes VALUES (1, 'one')"); err != nil {
 		t.Fatal(err)
 	}
+	if err := f.cluster.WaitReplicated(ctx); err != nil { // b reads from a replica
+		t.Fatal(err)
+	}
 	const q = "SELECT * FROM notes WHERE body = $1" // an unsharded table: one shard
 	columns := func(c *pgx.Conn) (int, error) {
 		rows, err := c.Query(ctx, q, "one")

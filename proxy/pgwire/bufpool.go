@@ -35,19 +35,24 @@ func (p *BufferPool) putReader(br *bufio.Reader) {
 	p.readers.Put(br)
 }
 
-func (p *BufferPool) getWrite() []byte {
+// getWrite lends a buffer. The Writer keeps the pointer it came in and
+// gives that back, so lending and returning allocate nothing.
+func (p *BufferPool) getWrite() *[]byte {
 	if v := p.writes.Get(); v != nil {
-		return (*v.(*[]byte))[:0]
+		bp := v.(*[]byte)
+		*bp = (*bp)[:0]
+		return bp
 	}
-	return make([]byte, 0, initialBufCap)
+	b := make([]byte, 0, initialBufCap)
+	return &b
 }
 
-func (p *BufferPool) putWrite(b []byte) {
-	if cap(b) > keepPooledWrite {
+func (p *BufferPool) putWrite(bp *[]byte) {
+	if cap(*bp) > keepPooledWrite {
 		return
 	}
-	b = b[:0]
-	p.writes.Put(&b)
+	*bp = (*bp)[:0]
+	p.writes.Put(bp)
 }
 
 // NewPooledReader is NewReader with UsePool, allocating nothing until a

@@ -240,6 +240,15 @@ func decodeAuthenticationSASL(b []byte) (*pgproto3.AuthenticationSASL, error) {
 	}
 }
 
+// QueryText decodes a Query message's body to its text: DecodeFrontend's
+// answer for 'Q' without the message value around it.
+func QueryText(body []byte) (string, error) {
+	if err := validCString(body, "Query"); err != nil {
+		return "", err
+	}
+	return string(body[:len(body)-1]), nil
+}
+
 // validCString checks a body that is one NUL-terminated string: on an
 // empty body pgproto3 slices [:-1].
 func validCString(b []byte, name string) error {

@@ -30,6 +30,7 @@ type Writer struct {
 	buf    []byte
 	err    error
 	pool   *BufferPool // set: buf is borrowed per burst (UsePool)
+	lent   *[]byte     // what the pool lent buf in, given back in reset
 	writes uint64      // writes to dst so far (see Mark)
 }
 
@@ -65,7 +66,7 @@ func (w *Writer) Send(msg pgproto3.Message) error {
 		return w.err
 	}
 	if w.buf == nil && w.pool != nil {
-		w.buf = w.pool.getWrite()
+		w.borrow()
 	}
 	n := len(w.buf)
 	b, err := msg.Encode(w.buf)
@@ -87,14 +88,14 @@ func (w *Writer) WriteRaw(typ byte, body []byte) error {
 		return fmt.Errorf("%w: %s body of %d bytes", ErrTooLarge, typeName(typ), len(body))
 	}
 	if w.buf == nil && w.pool != nil {
-		w.buf = w.pool.getWrite()
+		w.borrow()
 	}
-	var hdr [5]byte
-	hdr[0] = typ
-	binary.BigEndian.PutUint32(hdr[1:], uint32(len(body)+4))
 	if len(body) >= flushAt {
 		// Large: write what is buffered, the header and the body in one
 		// vectored write rather than copying the body.
+		var hdr [5]byte
+		hdr[0] = typ
+		binary.BigEndian.PutUint32(hdr[1:], uint32(len(body)+4))
 		bufs := net.Buffers{w.buf, hdr[:], body}
 		_, err := bufs.WriteTo(w.dst)
 		w.writes++
@@ -104,7 +105,7 @@ func (w *Writer) WriteRaw(typ byte, body []byte) error {
 		}
 		return w.err
 	}
-	w.buf = append(w.buf, hdr[:]...)
+	w.buf = binary.BigEndian.AppendUint32(append(w.buf, typ), uint32(len(body)+4))
 	w.buf = append(w.buf, body...)
 	return w.maybeFlush()
 }
@@ -126,6 +127,12 @@ func (w *Writer) Flush() error {
 	return w.err
 }
 
+// borrow takes a buffer from the pool.
+func (w *Writer) borrow() {
+	w.lent = w.pool.getWrite()
+	w.buf = *w.lent
+}
+
 // Buffered reports the bytes waiting for Flush.
 func (w *Writer) Buffered() int { return len(w.buf) }
 
@@ -140,10 +147,11 @@ func (w *Writer) maybeFlush() error {
 // giving it back to the pool.
 func (w *Writer) reset() {
 	if w.pool != nil {
-		if w.buf != nil {
-			w.pool.putWrite(w.buf)
+		if w.lent != nil {
+			*w.lent = w.buf // it may have grown
+			w.pool.putWrite(w.lent)
 		}
-		w.buf = nil
+		w.buf, w.lent = nil, nil
 		return
 	}
 	if cap(w.buf) > keepWriteBuf {
