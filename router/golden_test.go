@@ -89,13 +89,15 @@ func parseParams(t *testing.T, s string) []router.Param {
 	return out
 }
 
-// parseSession reads "tx" or "tx pinned=80-".
+// parseSession reads "tx", "tx pinned=80-" or "tx readonly".
 func parseSession(t *testing.T, s string, db *topology.DB) router.Session {
 	var sess router.Session
 	for _, f := range strings.Fields(s) {
 		switch {
 		case f == "tx":
 			sess.InTransaction = true
+		case f == "readonly":
+			sess.ReadOnly = true
 		case strings.HasPrefix(f, "pinned="):
 			sh, ok := db.ShardNamed(strings.TrimPrefix(f, "pinned="))
 			if !ok {

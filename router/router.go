@@ -37,6 +37,9 @@ type Session struct {
 	// locks or cursors live there), or nil. Statements that name no table
 	// go to it; inside a transaction, checkTransaction keeps it there.
 	Pinned *topology.Shard
+	// ReadOnly: the open transaction was declared READ ONLY, so under
+	// single_shard it may still read from several shards.
+	ReadOnly bool
 }
 
 // Request is one statement to route.
@@ -142,7 +145,8 @@ const singleShardHint = " (the database has transactions: single_shard; multi_sh
 // database's transactions mode says so: a statement in a transaction may
 // touch only the shard the transaction is pinned to.
 func checkTransaction(p *Plan, db *topology.DB, s Session) error {
-	if !s.InTransaction || len(p.Targets) == 0 || db.Transactions != topology.SingleShard && db.Transactions != "" {
+	if !s.InTransaction || len(p.Targets) == 0 || db.Transactions != topology.SingleShard && db.Transactions != "" ||
+		readOnlySpan(p, s) {
 		return nil
 	}
 	if len(p.Targets) > 1 {

@@ -33,6 +33,9 @@ func (c *planner) plan(h sqltext.Hints) (*Plan, error) {
 
 func (c *planner) byKind() (*Plan, error) {
 	st := c.st
+	if err := c.checkConfigLocals(); err != nil {
+		return nil, err
+	}
 	switch st.Kind {
 	case KindSelect:
 		if st.Cursor {
@@ -66,13 +69,24 @@ func (c *planner) byKind() (*Plan, error) {
 			return c.write("DDL on unsharded tables in a transaction")
 		}
 		return c.broadcast("DDL runs on every shard"), nil
-	case KindBegin, KindCommit, KindRollback, KindSavepoint, KindSet, KindUse:
+	case KindSet:
+		if st.SetConfig != nil {
+			return c.setConfig()
+		}
+		return &Plan{Statement: st, Route: RouteLocal, Reason: st.Kind.String() + " is handled by the session"}, nil
+	case KindLock:
+		return c.lock(), nil
+	case KindBegin, KindCommit, KindRollback, KindSavepoint, KindUse:
 		return &Plan{Statement: st, Route: RouteLocal, Reason: st.Kind.String() + " is handled by the session"}, nil
 	case KindShow:
 		return c.anyShard(RoleReplica, "SHOW: any one shard"), nil
 	case KindCopy:
 		return c.copy()
 	case KindPrepare:
+		if c.dialect == sqltext.Postgres {
+			// The session keeps them and routes each EXECUTE's query.
+			return &Plan{Statement: st, Route: RouteLocal, Reason: "PREPARE/EXECUTE/DEALLOCATE are handled by the session"}, nil
+		}
 		return nil, fmt.Errorf("%w: SQL-level PREPARE/EXECUTE/DEALLOCATE (use the protocol's prepared statements, which shardgate keeps across pooled connections)", ErrUnsupported)
 	}
 	if st.Opaque != "" {

@@ -69,6 +69,20 @@ type Statement struct {
 	// sql_mode=..."), as written; SetRest is that SET without it, and
 	// Object then names its first other variable.
 	Autocommit, SetRest string
+	// ReadOnly is what BEGIN / START TRANSACTION / SET TRANSACTION say of
+	// the transaction's access mode: 1 READ ONLY, -1 READ WRITE, 0 nothing.
+	// A transaction declared READ ONLY may read from several shards under
+	// single_shard: the servers refuse its writes, so it has nothing to
+	// commit atomically.
+	ReadOnly int8
+	// SetConfig: the statement is PostgreSQL's SELECT set_config(name,
+	// value, is_local) and nothing else, a SET in function form; the
+	// planner reads Object and SetLocal from the values. ConfigLocals are
+	// the is_local arguments of set_config calls anywhere else in the
+	// statement: each must be true (lasting only the transaction), or the
+	// statement would change the session where the proxy cannot see it.
+	SetConfig    *[3]ValueRef
+	ConfigLocals []ValueRef
 }
 
 // Kind classifies a statement for routing and for the proxy's bookkeeping.
@@ -90,10 +104,11 @@ const (
 	KindShow                  // SHOW ...
 	KindCopy                  // COPY (PostgreSQL)
 	KindPrepare               // PREPARE / EXECUTE / DEALLOCATE in SQL text
+	KindLock                  // LOCK TABLE (PostgreSQL): wherever the tables have rows
 )
 
 var kindNames = [...]string{"other", "select", "insert", "update", "delete", "ddl", "begin", "commit",
-	"rollback", "savepoint", "set", "use", "show", "copy", "prepare"}
+	"rollback", "savepoint", "set", "use", "show", "copy", "prepare", "lock"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -23,8 +23,8 @@ import (
 // rows, as any multi-shard transaction: in turn, or with two-phase commit.
 func (s *session) copySplit(ctx context.Context, db *topology.DB, plan *router.Plan, sql string) error {
 	t, ok := db.Table(plan.Statement.Object)
-	if !ok || t.Kind != topology.Sharded {
-		return &clientError{code: "0A000", msg: "COPY FROM STDIN to several shards is only supported for sharded tables"}
+	if !ok || t.Kind != topology.Sharded && t.Kind != topology.Reference {
+		return &clientError{code: "0A000", msg: "COPY FROM STDIN to several shards is only supported for sharded and reference tables"}
 	}
 	opts, err := parseCopy(sql)
 	if err != nil {
@@ -61,6 +61,14 @@ func (s *session) copySplitTx(ctx context.Context, db *topology.DB, t *topology.
 		}
 		leases[i] = l
 	}
+	if t.Kind == topology.Reference {
+		// Every shard keeps a copy: each gets the client's data as it is.
+		if err := s.startCopies(leases, sql); err != nil {
+			return "", err
+		}
+		sp := &copyToAll{out: make([][]byte, len(db.Shards))}
+		return s.finishCopy(leases, s.pumpCopy(leases, sp), true)
+	}
 	var keyOID uint32
 	if opts.columns == nil || opts.binary {
 		cols, oids, err := tableColumns(leases[0].conn, t.Name)
@@ -85,16 +93,7 @@ func (s *session) copySplitTx(ctx context.Context, db *topology.DB, t *topology.
 	if key < 0 {
 		return "", &clientError{code: "0A000", msg: fmt.Sprintf("COPY into sharded table %s must include its key column %s", t.Name, t.Key)}
 	}
-	var copyIn []byte
-	for _, l := range leases {
-		body, err := startCopy(l.conn, sql)
-		if err != nil {
-			return "", s.copyBroke(err)
-		}
-		copyIn = body
-	}
-	s.w.WriteRaw('G', copyIn)
-	if err := s.w.Flush(); err != nil {
+	if err := s.startCopies(leases, sql); err != nil {
 		return "", err
 	}
 	var sp copySplitter = &rowSplitter{opts: opts, key: key, keyType: t.KeyType, db: db, out: make([][]byte, len(db.Shards))}
@@ -102,8 +101,36 @@ func (s *session) copySplitTx(ctx context.Context, db *topology.DB, t *topology.
 		sp = &binarySplitter{key: key, keyOID: keyOID, keyType: t.KeyType, db: db, out: make([][]byte, len(db.Shards))}
 	}
 	clientErr := s.pumpCopy(leases, sp)
-	return s.finishCopy(leases, clientErr)
+	return s.finishCopy(leases, clientErr, false)
 }
+
+// startCopies starts the COPY on every shard and tells the client to send
+// its data.
+func (s *session) startCopies(leases []*lease, sql string) error {
+	var copyIn []byte
+	for _, l := range leases {
+		body, err := startCopy(l.conn, sql)
+		if err != nil {
+			return s.copyBroke(err)
+		}
+		copyIn = body
+	}
+	s.w.WriteRaw('G', copyIn)
+	return s.w.Flush()
+}
+
+// copyToAll is the copySplitter of a reference table: all data to every
+// shard.
+type copyToAll struct{ out [][]byte }
+
+func (c *copyToAll) feed(data []byte) error {
+	for i := range c.out {
+		c.out[i] = append(c.out[i], data...)
+	}
+	return nil
+}
+func (c *copyToAll) end() error        { return nil }
+func (c *copyToAll) outputs() [][]byte { return c.out }
 
 // copyBroke reports a failure of a shard during COPY: a lost connection
 // aborts the transaction (the others then may hold a half-done COPY).
@@ -172,11 +199,12 @@ func (s *session) pumpCopy(leases []*lease, sp copySplitter) error {
 }
 
 // finishCopy ends every shard's COPY: CopyDone, or CopyFail when the
-// client or a shard failed. The total row count is kept for the tag.
-func (s *session) finishCopy(leases []*lease, clientErr error) (string, error) {
+// client or a shard failed. The total row count is kept for the tag
+// (copies: each shard took the same rows, so one shard's count).
+func (s *session) finishCopy(leases []*lease, clientErr error, copies bool) (string, error) {
 	var firstErr error = clientErr
 	var total int64
-	for _, l := range leases {
+	for i, l := range leases {
 		c := l.conn
 		if firstErr != nil {
 			c.w.Send(&pgproto3.CopyFail{Message: "shardgate: COPY aborted"})
@@ -198,7 +226,9 @@ func (s *session) finishCopy(leases []*lease, clientErr error) (string, error) {
 		}
 		var t commandTag
 		t.add(tag, true, true)
-		total += t.count
+		if !copies || i == 0 {
+			total += t.count
+		}
 	}
 	if firstErr != nil {
 		return "", classify(firstErr)

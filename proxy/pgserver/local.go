@@ -24,13 +24,14 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 			s.tx.implicit = false
 			if len(s.tx.parts) == 0 {
 				s.tx.deferred[0] = sql
+				s.tx.readOnly = st.ReadOnly > 0
 			}
 			return s.complete("BEGIN")
 		}
 		if s.tx.open {
 			s.w.Send(&pgproto3.NoticeResponse{Severity: "WARNING", Code: "25001", Message: "there is already a transaction in progress"})
 		} else {
-			s.tx = txState{open: true, deferred: []string{sql}, savedSettings: maps.Clone(s.settings)}
+			s.tx = txState{open: true, deferred: []string{sql}, savedSettings: maps.Clone(s.settings), readOnly: st.ReadOnly > 0}
 		}
 		return s.complete("BEGIN")
 	case router.KindCommit, router.KindRollback:
@@ -39,6 +40,8 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 		return s.inTx(ctx, db, sql)
 	case router.KindSet:
 		return s.set(ctx, db, plan, sql)
+	case router.KindPrepare:
+		return s.sqlPrepared(ctx, db, plan, sql)
 	}
 	return s.complete(strings.ToUpper(st.Kind.String()))
 }
@@ -55,6 +58,18 @@ func (s *session) set(ctx context.Context, db *topology.DB, plan *router.Plan, s
 	st := plan.Statement
 	reset := strings.EqualFold(firstWord(sql), "RESET")
 	if st.SetLocal {
+		if st.SetConfig != nil && s.tx.open && len(s.tx.parts) == 0 {
+			// SELECT set_config(..., true) answers a row: the transaction
+			// takes its first shard to run it, and later ones replay it.
+			err := s.single(ctx, db, router.Target{Shard: db.Unsharded, Role: router.RolePrimary}, &work{sql: sql})
+			if err == nil {
+				s.tx.deferred = append(s.tx.deferred, sql)
+			}
+			return err
+		}
+		if st.ReadOnly != 0 && s.tx.open && len(s.tx.parts) == 0 {
+			s.tx.readOnly = st.ReadOnly > 0 // SET TRANSACTION READ ONLY / READ WRITE
+		}
 		return s.inTx(ctx, db, sql)
 	}
 	// A real server validates the setting (and reports ParameterStatus)

@@ -57,10 +57,11 @@ type session struct {
 	// where a transaction may not, so its statements run each on its own
 	// until Sync.
 	implicitOff bool
-	suspended   bool      // the last statement relayed ended in PortalSuspended
-	one         [1]string // the statement of a one-statement query, without allocating
-	shapeKey    []byte    // preparedShape's scratch
-	shape       shapeExec // preparedShape's result, good until the next statement
+	suspended   bool                    // the last statement relayed ended in PortalSuspended
+	one         [1]string               // the statement of a one-statement query, without allocating
+	shapeKey    []byte                  // preparedShape's scratch
+	shape       shapeExec               // preparedShape's result, good until the next statement
+	sqlStmts    map[string]sqlStatement // SQL-level PREPAREs (see sqlprepare.go)
 }
 
 func newSession(s *Server, nc net.Conn, dc *drain.Conn) *session {
@@ -284,7 +285,7 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 		return metrics.RouteError, &clientError{code: "25P02", msg: "current transaction is aborted, commands ignored until end of transaction block"}
 	}
 	req := router.Request{DB: db, SQL: w.sql, Params: w.routeParams(),
-		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.pinned()}}
+		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.pinned(), ReadOnly: s.tx.open && s.tx.readOnly}}
 	if !s.tx.open {
 		req.Session.Pinned = s.heldShard(db) // FETCH of a WITH HOLD cursor goes where it is
 	}

@@ -25,6 +25,7 @@ func (s *session) sessionCommand(sql string) (done bool, err error) {
 			}
 			s.resetAllSettings()
 			clear(s.ext.stmts)
+			clear(s.sqlStmts)
 			clear(s.ext.portals)
 			s.closeHeld() // DISCARD ALL releases advisory locks: closing their connections does
 		}
@@ -35,12 +36,16 @@ func (s *session) sessionCommand(sql string) (done bool, err error) {
 		name, all := deallocated(sql)
 		if all {
 			clear(s.ext.stmts)
+			clear(s.sqlStmts)
 			return true, s.complete("DEALLOCATE ALL")
 		}
-		if _, ok := s.ext.stmts[name]; !ok {
+		_, protocol := s.ext.stmts[name]
+		_, sql := s.sqlStmts[name]
+		if !protocol && !sql {
 			return true, &clientError{code: "26000", msg: fmt.Sprintf("prepared statement %q does not exist", name)}
 		}
 		delete(s.ext.stmts, name)
+		delete(s.sqlStmts, name)
 		return true, s.complete("DEALLOCATE")
 	case "LISTEN", "UNLISTEN":
 		return true, &clientError{code: "0A000", msg: w[0] + " needs a server connection of its own for the whole session; shardgate pools connections per transaction"}

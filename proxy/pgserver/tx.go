@@ -46,6 +46,11 @@ type txState struct {
 	// cursors are the shards of the cursors DECLAREd in the transaction:
 	// FETCH, MOVE and CLOSE name no table and go where their cursor is.
 	cursors map[string]*topology.Shard
+	// readOnly: BEGIN or SET TRANSACTION declared it READ ONLY, so it may
+	// read from several shards whatever the transactions mode (every
+	// participant gets the same declaration with the deferred statements,
+	// so the servers refuse its writes).
+	readOnly bool
 }
 
 // txPart is one shard's connection in a transaction.
@@ -214,6 +219,9 @@ func (s *session) endImplicit() error {
 	switch {
 	case !commit:
 		s.rollbackFrom(0)
+	case len(s.tx.parts) == 0:
+		// Nothing ran in it yet: its first statement needs several
+		// shards ("DROP TABLE a, b; DROP SEQUENCE s" under single_shard).
 	case len(s.tx.parts) == 1:
 		// One shard: a plain COMMIT (commitAll would count it as multi-shard).
 		p := &s.tx.parts[0]

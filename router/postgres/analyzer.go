@@ -55,7 +55,97 @@ func (Analyzer) Analyze(sql string) (st *router.Statement, err error) {
 	root := tree.Stmts[0].Stmt
 	st = a.statement(root).st
 	st.PrimaryFunc = primaryFunc(root)
+	setConfigCalls(st, root)
 	return st, nil
+}
+
+// settingIfExists recognizes pg_dump's way of setting a variable only
+// where the server has it: SELECT set_config(name, ...) FROM pg_settings
+// WHERE name = 'x'. It returns 'x', as if the call named it.
+func settingIfExists(sel *pg.SelectStmt, arg *pg.Node) (router.ValueRef, bool) {
+	if len(sel.FromClause) != 1 || !isColumn(arg, "name") {
+		return router.ValueRef{}, false
+	}
+	rv := sel.FromClause[0].GetRangeVar()
+	if rv == nil || rv.Relname != "pg_settings" || rv.Schemaname != "" && rv.Schemaname != "pg_catalog" {
+		return router.ValueRef{}, false
+	}
+	w := sel.WhereClause.GetAExpr()
+	if w == nil || w.Kind != pg.A_Expr_Kind_AEXPR_OP || len(w.Name) != 1 || w.Name[0].GetString_().GetSval() != "=" {
+		return router.ValueRef{}, false
+	}
+	switch {
+	case isColumn(w.Lexpr, "name"):
+		return value(w.Rexpr)
+	case isColumn(w.Rexpr, "name"):
+		return value(w.Lexpr)
+	}
+	return router.ValueRef{}, false
+}
+
+// isColumn reports whether n is the unqualified column reference col.
+func isColumn(n *pg.Node, col string) bool {
+	f := n.GetColumnRef().GetFields()
+	return len(f) == 1 && f[0].GetString_().GetSval() == col
+}
+
+// accessMode reads READ ONLY / READ WRITE from the options of BEGIN or
+// SET TRANSACTION (see Statement.ReadOnly).
+func accessMode(opts []*pg.Node) int8 {
+	var mode int8
+	for _, o := range opts {
+		if d := o.GetDefElem(); d != nil && d.Defname == "transaction_read_only" {
+			mode = -1
+			if d.Arg.GetAConst().GetIval().GetIval() != 0 {
+				mode = 1
+			}
+		}
+	}
+	return mode
+}
+
+// setConfigCalls finds the statement's calls of set_config (see
+// Statement.SetConfig). SELECT set_config(...) alone is a KindSet.
+func setConfigCalls(st *router.Statement, root *pg.Node) {
+	var calls []*pg.FuncCall
+	visit(root, func(n *pg.Node) bool {
+		if fc := n.GetFuncCall(); fc != nil {
+			if name, ok := builtinName(fc.Funcname); ok && name == "set_config" {
+				calls = append(calls, fc)
+			}
+		}
+		return true
+	})
+	if len(calls) == 0 {
+		return
+	}
+	if sel := root.GetSelectStmt(); len(calls) == 1 && sel != nil && len(sel.TargetList) == 1 &&
+		sel.TargetList[0].GetResTarget().GetVal().GetFuncCall() == calls[0] && len(calls[0].Args) == 3 &&
+		sel.Op == pg.SetOperation_SETOP_NONE && sel.GroupClause == nil && sel.HavingClause == nil {
+		var args [3]router.ValueRef
+		ok := len(sel.FromClause) == 0 && sel.WhereClause == nil
+		for i, a := range calls[0].Args {
+			isValue := false
+			if i == 0 && !ok {
+				args[i], isValue = settingIfExists(sel, a)
+				ok = isValue
+			} else {
+				args[i], isValue = value(a)
+			}
+			ok = ok && isValue
+		}
+		if ok {
+			st.Kind, st.SetConfig = router.KindSet, &args
+			return
+		}
+	}
+	for _, fc := range calls {
+		var local router.ValueRef // none: refused
+		if len(fc.Args) == 3 {
+			local, _ = value(fc.Args[2])
+		}
+		st.ConfigLocals = append(st.ConfigLocals, local)
+	}
 }
 
 // primaryOnly are the functions a standby refuses or answers for itself
@@ -192,6 +282,7 @@ func transaction(t *pg.TransactionStmt) *built {
 	switch t.Kind {
 	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
 		b = newBuilt(router.KindBegin)
+		b.st.ReadOnly = accessMode(t.Options)
 	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
 		b = newBuilt(router.KindCommit)
 	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
@@ -218,6 +309,7 @@ func setStmt(s *pg.VariableSetStmt) *built {
 		b.st.Object = "all"
 	case s.Kind == pg.VariableSetKind_VAR_SET_MULTI && s.Name == "TRANSACTION":
 		b.st.Object, b.st.SetLocal = "transaction", true
+		b.st.ReadOnly = accessMode(s.Args)
 	default:
 		b.st.Object = strings.ToLower(s.Name) // "session characteristics" for SET SESSION CHARACTERISTICS
 	}

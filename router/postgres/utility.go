@@ -23,6 +23,9 @@ func (a *analysis) utility(n *pg.Node) *built {
 	if isDDL(string(inner.Descriptor().Name())) {
 		kind = router.KindDDL
 	}
+	if _, ok := n.Node.(*pg.Node_LockStmt); ok {
+		kind = router.KindLock
+	}
 	b := newBuilt(kind)
 	switch x := n.Node.(type) {
 	case *pg.Node_DropStmt:
