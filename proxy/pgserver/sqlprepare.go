@@ -37,7 +37,7 @@ func (s *session) sqlPrepared(ctx context.Context, db *topology.DB, plan *router
 	case "PREPARE":
 		return s.sqlPrepare(name, sql, toks)
 	case "EXECUTE":
-		return s.sqlExecute(ctx, db, plan, name, sql, toks)
+		return s.sqlExecute(ctx, db, name, sql, toks)
 	}
 	_, err := s.sessionCommand(sql) // DEALLOCATE
 	return err
@@ -71,23 +71,13 @@ func (s *session) sqlPrepare(name, sql string, toks []sqltext.Token) error {
 	return s.complete("PREPARE")
 }
 
-func (s *session) sqlExecute(ctx context.Context, db *topology.DB, plan *router.Plan, name, sql string, toks []sqltext.Token) error {
+func (s *session) sqlExecute(ctx context.Context, db *topology.DB, name, sql string, toks []sqltext.Token) error {
 	ps, ok := s.sqlStmts[name]
 	if !ok {
 		return &clientError{code: "26000", msg: fmt.Sprintf("prepared statement %q does not exist", name)}
 	}
 	args := strings.TrimRight(sql[toks[1].End:], " \t\r\n;")
-	// The arguments, where they are constants, route the query as its
-	// parameters would.
-	var params []router.Param
-	for _, sl := range plan.Slots {
-		if sl.Lit.Null {
-			params = append(params, router.Param{Kind: router.ParamNull})
-		} else {
-			params = append(params, router.Param{Kind: router.ParamText, Text: sl.Lit.Text})
-		}
-	}
-	req := router.Request{DB: db, SQL: ps.query, Params: params,
+	req := router.Request{DB: db, SQL: ps.query, Params: executeArgs(args),
 		Session: router.Session{InTransaction: s.tx.open, Pinned: s.tx.pinned(), ReadOnly: s.tx.open && s.tx.readOnly}}
 	if !s.tx.open {
 		req.Session.Pinned = s.heldShard(db)
@@ -122,6 +112,38 @@ func (s *session) sqlExecute(ctx context.Context, db *topology.DB, plan *router.
 		s.wrote(db, qplan.Targets)
 	}
 	return err
+}
+
+// executeArgs reads EXECUTE's arguments, "(1, 'x', NULL)", as the
+// parameters of its query, so that it routes as they would; nil unless
+// every argument is one constant.
+func executeArgs(args string) []router.Param {
+	inner := strings.TrimSpace(args)
+	if !strings.HasPrefix(inner, "(") || !strings.HasSuffix(inner, ")") {
+		return nil
+	}
+	n, err := sqltext.Normalize(sqltext.Postgres, "SELECT "+inner[1:len(inner)-1])
+	if err != nil || len(n.Slots) == 0 {
+		return nil
+	}
+	commas := 0
+	for _, t := range significant(inner) {
+		if t.Depth == 1 && t.Text(inner) == "," {
+			commas++
+		}
+	}
+	if len(n.Slots) != commas+1 {
+		return nil // an argument is an expression
+	}
+	params := make([]router.Param, len(n.Slots))
+	for i, sl := range n.Slots {
+		if sl.Lit.Null {
+			params[i] = router.Param{Kind: router.ParamNull}
+		} else {
+			params[i] = router.Param{Kind: router.ParamText, Text: sl.Lit.Text}
+		}
+	}
+	return params
 }
 
 // significant returns sql's tokens other than spaces and comments.

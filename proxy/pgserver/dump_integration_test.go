@@ -1,0 +1,266 @@
+package pgserver
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shardgate/shardgate/topology"
+)
+
+// pgTool finds a PostgreSQL client program (pg_dump, psql).
+func pgTool(t *testing.T, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
+	if len(matches) == 0 {
+		t.Skip(name + " not installed")
+	}
+	return matches[len(matches)-1]
+}
+
+// pg_dump through the proxy writes the logical database: the schema once,
+// every shard's rows of a sharded table, one copy of a reference table.
+// Restored through the proxy (psql -f, under the default single_shard
+// mode), each row is back where its key hashes, reference rows on every
+// shard, unlisted tables on the unsharded shard only.
+func TestPgDumpRoundTrip(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	conn := f.connect(t)
+	for _, sql := range []string{
+		"INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four'), (5, 'five'), (6, 'six'), (7, 'seven')",
+		"INSERT INTO countries VALUES ('DE', 'Germany'), ('FR', 'France')",
+		"INSERT INTO settings VALUES ('theme', 'dark')",
+		"CREATE SEQUENCE ticket_seq",
+		"SELECT nextval('ticket_seq')",
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	dump, err := exec.CommandContext(ctx, pgTool(t, "pg_dump"), "--no-owner", f.dsn("app", "app-secret")).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("pg_dump through the proxy: %v\n%s", err, stderr)
+	}
+	text := string(dump)
+	if got := copyRows(text, "public.users"); len(got) != 7 {
+		t.Errorf("dump holds %d users rows, want 7 (both shards'):\n%s", len(got), text)
+	}
+	if got := copyRows(text, "public.countries"); len(got) != 2 {
+		t.Errorf("dump holds %d countries rows, want 2 (one copy)", len(got))
+	}
+	if strings.Count(text, "CREATE TABLE public.users") != 1 {
+		t.Errorf("dump should create users once:\n%s", text)
+	}
+
+	if _, err := conn.Exec(ctx, "DROP TABLE users, orders, countries, settings; DROP SEQUENCE ticket_seq"); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "dump.sql")
+	if err := os.WriteFile(file, dump, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(ctx, pgTool(t, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file, f.dsn("app", "app-secret")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("restoring through the proxy: %v\n%s", err, out)
+	}
+	unsharded := slices.Index(f.db.Shards, f.db.Unsharded)
+	for shard := range 2 {
+		d := f.direct(t, shard)
+		var want []int64
+		for id := int64(1); id <= 7; id++ {
+			if f.shardOf(id) == shard {
+				want = append(want, id)
+			}
+		}
+		if got := f.userIDs(t, shard); !slices.Equal(got, want) {
+			t.Errorf("shard %d holds users %v after the restore, want %v", shard, got, want)
+		}
+		var countries, settings int
+		if err := d.QueryRow(ctx, "SELECT (SELECT count(*) FROM countries), (SELECT count(*) FROM settings)").Scan(&countries, &settings); err != nil {
+			t.Fatal(err)
+		}
+		if countries != 2 {
+			t.Errorf("shard %d holds %d countries, want both (a reference table)", shard, countries)
+		}
+		if want := map[bool]int{true: 1, false: 0}[shard == unsharded]; settings != want {
+			t.Errorf("shard %d holds %d settings rows, want %d (unlisted: the unsharded shard only)", shard, settings, want)
+		}
+	}
+}
+
+// copyRows returns the data lines of a dump's COPY of table.
+func copyRows(dump, table string) []string {
+	_, rest, ok := strings.Cut(dump, "COPY "+table+" ")
+	if !ok {
+		return nil
+	}
+	_, rest, _ = strings.Cut(rest, "\n")
+	data, _, _ := strings.Cut(rest, "\\.\n")
+	return strings.Split(strings.TrimSuffix(data, "\n"), "\n")
+}
+
+// SELECT set_config(name, value, false) changes the session: a pooled
+// server connection must not keep it for the next client, and the session
+// keeps it on every connection it uses until RESET.
+func TestSetConfigStaysInItsSession(t *testing.T) {
+	f := startFixture(t, func(c *topology.Config) { c.Databases[0].Pool.MaxPerBackend = 1 })
+	ctx := t.Context()
+	a, b := f.connect(t), f.connect(t)
+	show := func(c *pgx.Conn) string {
+		t.Helper()
+		var v string
+		if err := c.QueryRow(ctx, "SHOW search_path").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	def := show(b)
+	if _, err := a.Exec(ctx, "SELECT pg_catalog.set_config('search_path', '', false)"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // one server connection per shard: b gets a's
+		if got := show(b); got != def {
+			t.Fatalf("another client sees search_path %q after set_config, want %q", got, def)
+		}
+		if got := show(a); got != "" {
+			t.Fatalf("the client that ran set_config sees search_path %q, want it empty", got)
+		}
+	}
+	if _, err := a.Exec(ctx, "SELECT count(*) FROM users"); pgCode(err) != "42P01" {
+		t.Fatalf("unqualified table with an empty search_path: %v, want 42P01", err)
+	}
+	if _, err := a.Exec(ctx, "RESET search_path"); err != nil {
+		t.Fatal(err)
+	}
+	if got := show(a); got != def {
+		t.Fatalf("after RESET: %q, want %q", got, def)
+	}
+	// Forms whose effect the proxy could not carry are refused.
+	if _, err := a.Exec(ctx, "SELECT set_config('search_path', '', false) FROM users"); pgCode(err) != "0A000" {
+		t.Errorf("set_config(..., false) inside a query over users: %v, want 0A000", err)
+	}
+	if _, err := a.Exec(ctx, "SELECT set_config($1, $2, false)", pgx.QueryExecModeExec, "search_path", ""); pgCode(err) != "0A000" {
+		t.Errorf("set_config with bound parameters: %v, want 0A000", err)
+	}
+	if got := show(b); got != def {
+		t.Fatalf("another client sees search_path %q, want %q", got, def)
+	}
+}
+
+// PREPARE/EXECUTE in SQL under transaction pooling: each client's
+// statements are its own though they share one server connection, and
+// EXECUTE routes by its arguments.
+func TestSQLPrepareExecute(t *testing.T) {
+	f := startFixture(t, func(c *topology.Config) { c.Databases[0].Pool.MaxPerBackend = 1 })
+	ctx := t.Context()
+	a, b := f.connect(t), f.connect(t)
+	if _, err := a.Exec(ctx, "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*pgx.Conn{a, b} {
+		if _, err := c.Exec(ctx, "PREPARE byid(bigint) AS SELECT name FROM users WHERE id = $1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Exec(ctx, "PREPARE byid AS SELECT 1"); pgCode(err) != "42P05" {
+		t.Errorf("PREPARE of an existing name: %v, want 42P05", err)
+	}
+	for round := range 2 {
+		for i, c := range []*pgx.Conn{a, b, a} {
+			for id, want := range map[int]string{1: "one", 2: "two", 3: "three"} {
+				var name string
+				if err := c.QueryRow(ctx, "EXECUTE byid("+string(rune('0'+id))+")").Scan(&name); err != nil || name != want {
+					t.Fatalf("round %d client %d EXECUTE byid(%d): %q, %v; want %q", round, i, id, name, err, want)
+				}
+			}
+		}
+	}
+	if _, err := a.Exec(ctx, "DEALLOCATE byid"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Exec(ctx, "EXECUTE byid(1)"); pgCode(err) != "26000" {
+		t.Errorf("EXECUTE after DEALLOCATE: %v, want 26000", err)
+	}
+	var name string
+	if err := b.QueryRow(ctx, "EXECUTE byid(2)").Scan(&name); err != nil || name != "two" {
+		t.Fatalf("the other client's statement after the first's DEALLOCATE: %q, %v", name, err)
+	}
+}
+
+// A transaction declared READ ONLY may read from every shard under
+// single_shard (pg_dump's); others may not, and it still cannot write.
+func TestReadOnlyTransactionSpansShards(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	conn := f.connect(t)
+	if _, err := conn.Exec(ctx, "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, begin := range []string{"BEGIN READ ONLY", "BEGIN; SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"} {
+		if _, err := conn.Exec(ctx, begin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, "LOCK TABLE users IN ACCESS SHARE MODE"); err != nil {
+			t.Fatalf("%s; LOCK TABLE users: %v", begin, err)
+		}
+		// The lock is held on every shard while the transaction runs.
+		for shard := range 2 {
+			var locks int
+			err := f.direct(t, shard).QueryRow(ctx,
+				"SELECT count(*) FROM pg_locks WHERE relation = 'users'::regclass AND mode = 'AccessShareLock' AND pid <> pg_backend_pid()").Scan(&locks)
+			if err != nil || locks == 0 {
+				t.Errorf("%s: shard %d holds %d locks on users (%v), want the transaction's", begin, shard, locks, err)
+			}
+		}
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil || n != 4 {
+			t.Fatalf("%s: count over every shard: %d, %v", begin, n, err)
+		}
+		if _, err := conn.Exec(ctx, "UPDATE users SET name = 'x' WHERE id = 1"); err == nil {
+			t.Fatalf("%s: a write succeeded", begin)
+		}
+		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT count(*) FROM users"); pgCode(err) != "0A000" {
+		t.Fatalf("a read-write transaction over every shard under single_shard: %v, want 0A000", err)
+	}
+	if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A multi-statement Query whose first statement needs every shard under
+// single_shard runs statement by statement (it crashed the connection).
+func TestMultiStatementStartingOnEveryShard(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	conn := f.connect(t)
+	if _, err := conn.Exec(ctx, "ALTER TABLE users ADD COLUMN extra int; ALTER TABLE countries ADD COLUMN extra int; SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	for shard := range 2 {
+		var n int
+		err := f.direct(t, shard).QueryRow(ctx, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'extra' AND table_name IN ('users', 'countries')").Scan(&n)
+		if err != nil || n != 2 {
+			t.Errorf("shard %d has the new column in %d of the tables (%v), want 2", shard, n, err)
+		}
+	}
+}
