@@ -73,6 +73,12 @@ func (c *planner) cursor() (*Plan, error) {
 // DDL to run, and DDL through the proxy reaches primaries first, so such
 // reads go to a primary rather than a replica that may lag behind it.
 func catalogOnly(tables []TableRef) bool {
+	return len(tables) > 0 && OnlyCatalogs(tables)
+}
+
+// OnlyCatalogs reports whether every table (of none or more) is a system
+// catalog.
+func OnlyCatalogs(tables []TableRef) bool {
 	for _, t := range tables {
 		switch strings.ToLower(t.Schema) {
 		case "information_schema", "pg_catalog", "mysql", "performance_schema", "sys":
@@ -84,7 +90,7 @@ func catalogOnly(tables []TableRef) bool {
 		}
 		return false
 	}
-	return len(tables) > 0
+	return true
 }
 
 func reasonFor(loc location, n, total int) string {

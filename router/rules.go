@@ -75,7 +75,7 @@ func (c *planner) byKind() (*Plan, error) {
 		}
 		return &Plan{Statement: st, Route: RouteLocal, Reason: st.Kind.String() + " is handled by the session"}, nil
 	case KindLock:
-		return c.lock(), nil
+		return c.lock()
 	case KindBegin, KindCommit, KindRollback, KindSavepoint, KindUse:
 		return &Plan{Statement: st, Route: RouteLocal, Reason: st.Kind.String() + " is handled by the session"}, nil
 	case KindShow:

@@ -3,6 +3,9 @@ package router
 import (
 	"fmt"
 	"strings"
+
+	"github.com/shardgate/shardgate/router/sqltext"
+	"github.com/shardgate/shardgate/topology"
 )
 
 // set_config and LOCK TABLE: statements that change what a session or a
@@ -78,11 +81,23 @@ func (b binder) fromClient(v ValueRef) bool {
 // copy) on every shard, so it is locked on every shard's primary; a table
 // not listed only on the unsharded shard. PostgreSQL allows LOCK only in
 // a transaction; outside one a server says so.
-func (c *planner) lock() *Plan {
+//
+// MySQL's LOCK TABLES lasts the session, not a transaction: the proxy
+// keeps the connection it ran on for the client until UNLOCK TABLES, which
+// works on one server only, so only tables not listed may be locked.
+func (c *planner) lock() (*Plan, error) {
 	every := false
 	for _, r := range c.st.Tables {
-		if lookupTable(c.db, r) != nil {
+		if t := lookupTable(c.db, r); t != nil {
 			every = true
+			if c.dialect == sqltext.MySQL {
+				kind := "sharded"
+				if t.Kind == topology.Reference {
+					kind = "reference"
+				}
+				return nil, fmt.Errorf("%w: LOCK TABLES of %s table %s (table locks last the session and cannot be held on every shard; mysqldump through shardgate: --skip-lock-tables, or --single-transaction where transactions: multi_shard, and --skip-add-locks for a dump to restore through it)",
+					ErrUnsupported, kind, t.Name)
+			}
 		}
 	}
 	if !every {
@@ -90,13 +105,13 @@ func (c *planner) lock() *Plan {
 		if c.sess.Pinned == nil {
 			p.Targets[0].Shard, p.AnyShard = c.db.Unsharded, false
 		}
-		return p
+		return p, nil
 	}
 	p := &Plan{Statement: c.st, Route: RouteBroadcast, Reason: "LOCK of a sharded or reference table: every shard primary"}
 	for _, sh := range c.db.Shards {
 		p.Targets = append(p.Targets, Target{Shard: sh, Role: RolePrimary})
 	}
-	return p
+	return p, nil
 }
 
 // readOnlySpan reports whether a transaction may span shards because it

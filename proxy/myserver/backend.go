@@ -42,6 +42,8 @@ type backendConn struct {
 	// userLocks: a GET_LOCK ran here since the last RELEASE_ALL_LOCKS:
 	// the session keeps it (see userlocks.go).
 	userLocks bool
+	// tableLocks: a LOCK TABLES ran here since the last UNLOCK TABLES.
+	tableLocks bool
 
 	// prepared maps statement text to its id on this connection.
 	prepared map[string]*backendStmt
@@ -291,6 +293,9 @@ func (e *backendError) Error() string {
 	return fmt.Sprintf("lost connection to backend %s: %v", e.addr, e.err)
 }
 func (e *backendError) Unwrap() error { return e.err }
+
+// holdsLocks: the connection may hold a client's user or table locks.
+func (c *backendConn) holdsLocks() bool { return c.userLocks || c.tableLocks }
 
 // untrackedState matches statements that may leave session state on a
 // backend connection beyond the session's SETs.

@@ -40,8 +40,8 @@ func (s *session) release(l lease, broken bool) {
 		s.releaseHeld(l, broken)
 		return
 	}
-	if !broken && l.conn.userLocks {
-		s.hold(l) // the client's GET_LOCK locks live on it
+	if !broken && l.conn.holdsLocks() {
+		s.hold(l) // the client's GET_LOCK or LOCK TABLES locks live on it
 		return
 	}
 	s.srv.health.Done(l.addr)

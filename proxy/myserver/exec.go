@@ -44,6 +44,15 @@ func (s *session) execute(ctx context.Context, w *work) error {
 
 func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	db, err := s.db()
+	noDB := false
+	if err != nil && s.dbName == "" {
+		// No database chosen yet (mysqldump, the mariadb client without
+		// one): what names no table (SET, SELECT @@x, SHOW VARIABLES) or
+		// only the system catalogs runs as in any database.
+		if any := s.anyDB(); any != nil {
+			db, err, noDB = any, nil, true
+		}
+	}
 	if err != nil {
 		return metrics.RouteError, err
 	}
@@ -69,6 +78,9 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	}
 	if err != nil {
 		return metrics.RouteError, err
+	}
+	if noDB && (!router.OnlyCatalogs(plan.Statement.Tables) || plan.Statement.Kind == router.KindDDL) {
+		return metrics.RouteError, &mysqlwire.Error{Code: 1046, State: "3D000", Message: "No database selected"}
 	}
 	if plan.Statement.Kind == router.KindDDL {
 		s.srv.columns.Forget(db.Name) // a table's columns may change

@@ -241,7 +241,10 @@ func (s *session) useDatabase(name string) error {
 	if _, ok := s.srv.store.Current().Database(topology.MySQL, name); !ok {
 		return &mysqlwire.Error{Code: 1049, State: "42000", Message: fmt.Sprintf("Unknown database '%s'", name)}
 	}
-	if len(s.tx.parts) > 0 && name != s.dbName {
+	// A session that chose no database ran its transaction's first
+	// statements in anyDB (mysqldump --single-transaction starts it so):
+	// choosing that database now changes nothing.
+	if len(s.tx.parts) > 0 && name != s.dbName && !(s.dbName == "" && s.tx.db != nil && s.tx.db.Name == name) {
 		return &mysqlwire.Error{Code: 1235, State: "42000", Message: "shardgate: USE of another database inside a transaction is not supported"}
 	}
 	s.dbName = name
@@ -280,6 +283,18 @@ func (s *session) resetConnection() {
 func (s *session) close() {
 	s.endTx(true)
 	s.closeHeld()
+}
+
+// anyDB is the first MySQL database of the topology (by name), where a
+// session that chose none runs what needs no database; nil if none.
+func (s *session) anyDB() *topology.DB {
+	var first *topology.DB
+	for _, db := range s.srv.store.Current().Databases() {
+		if db.Protocol == topology.MySQL && (first == nil || db.Name < first.Name) {
+			first = db
+		}
+	}
+	return first
 }
 
 // db returns the session's logical database, or an error the client can

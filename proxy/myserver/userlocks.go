@@ -1,16 +1,19 @@
 package myserver
 
 import (
+	"strings"
+
 	"github.com/shardgate/shardgate/topology"
 )
 
-// User-level locks (GET_LOCK; migration tools take one) belong to the
+// User-level locks (GET_LOCK; migration tools take one) and table locks
+// (LOCK TABLES, on tables not listed) belong to the
 // server connection that took them, and transaction pooling hands that
 // connection to other clients: the next client would reset it (which
 // releases the lock under its holder) or re-enter the lock, and the
 // RELEASE_LOCK would run elsewhere. So the connection a GET_LOCK ran on
 // stays the client's, for all its statements on that shard, until it
-// calls RELEASE_ALL_LOCKS() or leaves (then the connection is closed,
+// calls RELEASE_ALL_LOCKS() (UNLOCK TABLES) or leaves (then the connection is closed,
 // which releases the locks). MariaDB cannot list a connection's locks
 // without their names, so a RELEASE_LOCK of the last one does not end the
 // hold: the client keeps one connection more than it needs until then.
@@ -30,6 +33,22 @@ func noteUserLocks(c *backendConn, sql string) {
 	case containsFold(sql, "get_lock"):
 		c.userLocks = true
 	}
+	switch strings.ToLower(firstWordOf(sql)) {
+	case "lock":
+		c.tableLocks = true // LOCK TABLES replaces the locks the session had
+	case "unlock":
+		c.tableLocks = false
+	}
+}
+
+// firstWordOf is the statement's leading word, past blanks and "(".
+func firstWordOf(sql string) string {
+	s := strings.TrimLeft(sql, " \t\r\n(")
+	end := strings.IndexFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+	if end < 0 {
+		return s
+	}
+	return s[:end]
 }
 
 // heldFor returns the held connection to a shard, if the client has one.
@@ -51,7 +70,7 @@ func (s *session) hold(l lease) {
 // releaseHeld is the release of a held connection: kept while it may
 // hold the client's locks, given back once they are all released.
 func (s *session) releaseHeld(l lease, broken bool) {
-	if !broken && l.conn.userLocks {
+	if !broken && l.conn.holdsLocks() {
 		return
 	}
 	for i, h := range s.held {

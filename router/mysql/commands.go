@@ -75,7 +75,9 @@ func (an *analysis) statement(n ast.StmtNode) *router.Statement {
 		return an.grant(x.Level)
 	case *ast.RevokeStmt:
 		return an.grant(x.Level)
-	case *ast.LockTablesStmt, *ast.UnlockTablesStmt, *ast.FlushStmt, *ast.KillStmt:
+	case *ast.LockTablesStmt:
+		return an.generic(router.KindLock, x)
+	case *ast.UnlockTablesStmt, *ast.FlushStmt, *ast.KillStmt:
 		return an.generic(router.KindOther, x)
 	case *ast.CallStmt:
 		st := an.generic(router.KindOther, x)

@@ -1,0 +1,207 @@
+package myserver
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/shardgate/shardgate/topology"
+)
+
+// mysqldumpArgs are the client options for the proxy at addr.
+func mysqldumpArgs(addr string, extra ...string) []string {
+	host, port, _ := strings.Cut(addr, ":")
+	return append([]string{"--no-defaults", "-h", host, "-P", port, "-u", "app", "-papp-secret", "--protocol=tcp", "--skip-ssl"}, extra...)
+}
+
+// mysqldump through the proxy (with the options its LOCK TABLES refusal
+// names) writes the logical database, and the mariadb client restores
+// that dump through it: each row back where its key hashes, reference
+// rows on every shard, unlisted tables on the unsharded shard only.
+func TestMysqldumpRoundTrip(t *testing.T) {
+	dump, cli := lookTool(t, "mysqldump"), lookTool(t, "mariadb")
+	f := startFixture(t, 0)
+	ctx := t.Context()
+	db := f.open(t, nil)
+	for _, q := range []string{
+		"INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four'), (5, 'five'), (6, 'six'), (7, 'seven')",
+		"INSERT INTO countries VALUES ('DE', 'Germany'), ('FR', 'France')",
+		"INSERT INTO settings VALUES ('theme', 'dark')",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	run := func(bin string, stdin []byte, args ...string) ([]byte, error) {
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(cctx, bin, mysqldumpArgs(f.addr, args...)...)
+		cmd.Stdin = bytes.NewReader(stdin)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return out, errors.New(err.Error() + ": " + stderr.String())
+		}
+		return out, nil
+	}
+	// By default mysqldump locks the tables: refused, naming the way out.
+	if _, err := run(dump, nil, "shop"); err == nil || !strings.Contains(err.Error(), "--skip-lock-tables") {
+		t.Fatalf("mysqldump with LOCK TABLES of sharded tables: %v, want a refusal naming --skip-lock-tables", err)
+	}
+	out, err := run(dump, nil, "--skip-lock-tables", "--skip-add-locks", "shop")
+	if err != nil {
+		t.Fatalf("mysqldump through the proxy: %v", err)
+	}
+	for _, name := range []string{"'one'", "'seven'", "'Germany'", "'dark'"} {
+		if !bytes.Contains(out, []byte(name)) {
+			t.Fatalf("the dump lacks %s:\n%s", name, out)
+		}
+	}
+	if n := bytes.Count(out, []byte("'Germany'")); n != 1 {
+		t.Errorf("the dump holds %d copies of a reference row, want 1", n)
+	}
+	if _, err := db.ExecContext(ctx, "DROP TABLE users, orders, countries, settings"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(cli, out, "shop"); err != nil {
+		t.Fatalf("restoring through the proxy: %v", err)
+	}
+	unsharded := slices.Index(f.db.Shards, f.db.Unsharded)
+	for shard := range 2 {
+		sdb := f.shardDB(t, shard)
+		var want, got []int64
+		for id := int64(1); id <= 7; id++ {
+			if f.ownerOf(id) == shard {
+				want = append(want, id)
+			}
+		}
+		rows, err := sdb.QueryContext(ctx, "SELECT id FROM users ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, id)
+		}
+		rows.Close()
+		if !slices.Equal(got, want) {
+			t.Errorf("shard %d holds users %v after the restore, want %v", shard, got, want)
+		}
+		var countries, settings int
+		if err := sdb.QueryRowContext(ctx, "SELECT (SELECT COUNT(*) FROM countries), (SELECT COUNT(*) FROM settings)").Scan(&countries, &settings); err != nil {
+			t.Fatal(err)
+		}
+		if countries != 2 {
+			t.Errorf("shard %d holds %d countries, want both (a reference table)", shard, countries)
+		}
+		if want := map[bool]int{true: 1, false: 0}[shard == unsharded]; settings != want {
+			t.Errorf("shard %d holds %d settings rows, want %d (unlisted: the unsharded shard only)", shard, settings, want)
+		}
+	}
+}
+
+// mysqldump --single-transaction reads every shard in one transaction:
+// under multi_shard it dumps all rows (it starts before choosing a
+// database, so what it runs first needs none).
+func TestMysqldumpSingleTransaction(t *testing.T) {
+	dump := lookTool(t, "mysqldump")
+	f := startFixture(t, 0, func(c *topology.Config) { c.Databases[0].Transactions = string(topology.MultiShard) })
+	db := f.open(t, nil)
+	if _, err := db.ExecContext(t.Context(), "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four')"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(t.Context(), dump, mysqldumpArgs(f.addr, "--single-transaction", "--skip-add-locks", "shop")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mysqldump --single-transaction: %v\n%s", err, out)
+	}
+	for _, name := range []string{"'one'", "'two'", "'three'", "'four'"} {
+		if !bytes.Contains(out, []byte(name)) {
+			t.Fatalf("the dump lacks %s:\n%s", name, out)
+		}
+	}
+}
+
+// LOCK TABLES of a table not listed holds the lock for the client, as
+// MySQL does, until UNLOCK TABLES or until it leaves; it never stays on a
+// pooled connection after the client is gone (it did: the table stayed
+// locked for everyone). Tables with rows on several shards are refused.
+func TestLockTablesHeldForTheClient(t *testing.T) {
+	f := startFixture(t, 0)
+	ctx := t.Context()
+	pool := f.open(t, nil)
+	pool.SetMaxIdleConns(0) // a closed sql.Conn closes its network connection
+	unsharded := slices.Index(f.db.Shards, f.db.Unsharded)
+	direct := f.shardDB(t, unsharded)
+	blocked := func() bool {
+		t.Helper()
+		c, err := direct.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.ExecContext(ctx, "SET SESSION lock_wait_timeout = 1"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.ExecContext(ctx, "INSERT INTO settings VALUES (CONCAT('k', RAND()), 'v')")
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && me.Number == 1205 {
+			return true
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	client := func() *sql.Conn {
+		c, err := pool.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a := client()
+	run := func(c *sql.Conn, q string) {
+		t.Helper()
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	run(a, "LOCK TABLES settings WRITE")
+	run(a, "INSERT INTO settings VALUES ('mine', 'a')")
+	run(a, "SELECT 1") // an unrelated statement
+	if !blocked() {
+		t.Fatal("the client's table lock is not held")
+	}
+	run(a, "UNLOCK TABLES")
+	if blocked() {
+		t.Fatal("the table is still locked after UNLOCK TABLES")
+	}
+	run(a, "LOCK TABLES settings WRITE")
+	a.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for blocked() {
+		if time.Now().After(deadline) {
+			t.Fatal("the table stays locked after its client left")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b := client()
+	defer b.Close()
+	_, err := b.ExecContext(ctx, "LOCK TABLES users READ")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1235 {
+		t.Fatalf("LOCK TABLES of a sharded table: %v, want 1235", err)
+	}
+}
