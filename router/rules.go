@@ -44,6 +44,9 @@ func (c *planner) byKind() (*Plan, error) {
 		if st.ForUpdate && !st.Explain {
 			return c.write("SELECT ... FOR UPDATE")
 		}
+		if st.ExportSnapshot && !st.Explain {
+			return &Plan{Statement: st, Route: RouteLocal, Reason: "pg_export_snapshot(): one per shard, handled by the session"}, nil
+		}
 		if st.PrimaryFunc != "" && !st.Explain {
 			return c.write("SELECT calling " + st.PrimaryFunc + "()")
 		}

@@ -83,6 +83,12 @@ type Statement struct {
 	// statement would change the session where the proxy cannot see it.
 	SetConfig    *[3]ValueRef
 	ConfigLocals []ValueRef
+	// ExportSnapshot: the statement is SELECT pg_export_snapshot() alone;
+	// ImportSnapshot is the id of SET TRANSACTION SNAPSHOT 'id'. A
+	// server's snapshot id means nothing on another shard, so the session
+	// exports one per shard and imports each where it belongs.
+	ExportSnapshot bool
+	ImportSnapshot string
 }
 
 // Kind classifies a statement for routing and for the proxy's bookkeeping.

@@ -264,3 +264,50 @@ func TestMultiStatementStartingOnEveryShard(t *testing.T) {
 		}
 	}
 }
+
+// pg_dump -j exports a snapshot and its workers import it: through the
+// proxy the snapshot is one per shard, each worker's transaction adopts
+// its shard's part, and the dump (restored with pg_restore) holds every
+// row once.
+func TestPgDumpParallel(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	conn := f.connect(t)
+	if _, err := conn.Exec(ctx, "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four'), (5, 'five'), (6, 'six')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO countries VALUES ('DE', 'Germany')"); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "dump")
+	if out, err := exec.CommandContext(ctx, pgTool(t, "pg_dump"), "-Fd", "-j", "2", "-Z", "0", "--no-owner", "-f", dir, f.dsn("app", "app-secret")).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump -j 2 through the proxy: %v\n%s", err, out)
+	}
+	if _, err := conn.Exec(ctx, "DROP TABLE users, orders, countries, settings"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.CommandContext(ctx, pgTool(t, "pg_restore"), "--no-owner", "-d", f.dsn("app", "app-secret"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore through the proxy: %v\n%s", err, out)
+	}
+	for shard := range 2 {
+		var want []int64
+		for id := int64(1); id <= 6; id++ {
+			if f.shardOf(id) == shard {
+				want = append(want, id)
+			}
+		}
+		if got := f.userIDs(t, shard); !slices.Equal(got, want) {
+			t.Errorf("shard %d holds users %v after the restore, want %v", shard, got, want)
+		}
+	}
+	// Exporting takes every shard: a transaction that may use one refuses.
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_export_snapshot()"); pgCode(err) != "0A000" {
+		t.Errorf("pg_export_snapshot() in a read-write transaction under single_shard: %v, want 0A000", err)
+	}
+	if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -16,6 +16,9 @@ import (
 // stick to one backend connection.
 func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan, sql string) error {
 	st := plan.Statement
+	if st.ExportSnapshot {
+		return s.exportSnapshot(ctx, db, sql)
+	}
 	switch st.Kind {
 	case router.KindBegin:
 		if s.tx.implicit {
@@ -66,6 +69,11 @@ func (s *session) set(ctx context.Context, db *topology.DB, plan *router.Plan, s
 				s.tx.deferred = append(s.tx.deferred, sql)
 			}
 			return err
+		}
+		if st.ImportSnapshot != "" {
+			if done, err := s.importSnapshot(db, st.ImportSnapshot); done {
+				return err
+			}
 		}
 		if st.ReadOnly != 0 && s.tx.open && len(s.tx.parts) == 0 {
 			s.tx.readOnly = st.ReadOnly > 0 // SET TRANSACTION READ ONLY / READ WRITE

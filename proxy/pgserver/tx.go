@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +50,9 @@ type txState struct {
 	// participant gets the same declaration with the deferred statements,
 	// so the servers refuse its writes).
 	readOnly bool
+	// snapshots are the per-shard ids of an imported snapshot of the
+	// proxy's (see snapshots.go).
+	snapshots map[string]string
 }
 
 // txPart is one shard's connection in a transaction.
@@ -121,8 +123,8 @@ func (s *session) join(ctx context.Context, db *topology.DB, sh *topology.Shard,
 		return nil, err
 	}
 	if opening {
-		c.opening = slices.Clone(s.tx.deferred)
-	} else if err := c.simple(strings.Join(s.tx.deferred, "; ")); err != nil {
+		c.opening = s.opening(sh)
+	} else if err := c.simple(strings.Join(s.opening(sh), "; ")); err != nil {
 		release(true)
 		return nil, classify(err)
 	}

@@ -56,6 +56,12 @@ func (Analyzer) Analyze(sql string) (st *router.Statement, err error) {
 	st = a.statement(root).st
 	st.PrimaryFunc = primaryFunc(root)
 	setConfigCalls(st, root)
+	if sel := root.GetSelectStmt(); sel != nil && len(sel.FromClause) == 0 && sel.WhereClause == nil && len(sel.TargetList) == 1 {
+		if fc := sel.TargetList[0].GetResTarget().GetVal().GetFuncCall(); fc != nil && len(fc.Args) == 0 {
+			name, ok := builtinName(fc.Funcname)
+			st.ExportSnapshot = ok && name == "pg_export_snapshot"
+		}
+	}
 	return st, nil
 }
 
@@ -310,6 +316,11 @@ func setStmt(s *pg.VariableSetStmt) *built {
 	case s.Kind == pg.VariableSetKind_VAR_SET_MULTI && s.Name == "TRANSACTION":
 		b.st.Object, b.st.SetLocal = "transaction", true
 		b.st.ReadOnly = accessMode(s.Args)
+	case s.Kind == pg.VariableSetKind_VAR_SET_MULTI && s.Name == "TRANSACTION SNAPSHOT":
+		b.st.Object, b.st.SetLocal = "transaction snapshot", true
+		if len(s.Args) == 1 {
+			b.st.ImportSnapshot = s.Args[0].GetAConst().GetSval().GetSval()
+		}
 	default:
 		b.st.Object = strings.ToLower(s.Name) // "session characteristics" for SET SESSION CHARACTERISTICS
 	}
