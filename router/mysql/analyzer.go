@@ -59,7 +59,7 @@ func (a *Analyzer) Analyze(sql string) (st *router.Statement, err error) {
 		}
 		a.parsers.Put(p)
 	}()
-	sql = dropReturning(dropWork(mariadbComments(sql)))
+	sql = maintenanceAsOptimize(dropReturning(dropWork(mariadbComments(sql))))
 	stmts, _, perr := p.ParseSQL(sql)
 	phase = "analyzer"
 	if perr != nil {

@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/shardgate/shardgate/router/sqltext"
@@ -150,6 +151,26 @@ func wordSpans(sql string, n int) [][2]int {
 		}
 	}
 	return spans
+}
+
+// maintenanceRE matches CHECK TABLE and REPAIR TABLE, which the TiDB
+// grammar lacks, capturing their table list.
+var maintenanceRE = regexp.MustCompile(`(?is)^\s*(?:check|repair(?:\s+(?:no_write_to_binlog|local))?)\s+tables?\s+(.*?)(?:\s+(?:quick|fast|medium|extended|changed|use_frm|for\s+upgrade))*\s*;?\s*$`)
+
+// maintenanceAsOptimize rewrites CHECK TABLE and REPAIR TABLE as the
+// OPTIMIZE TABLE of the same tables for analysis: all three are
+// maintenance the proxy runs on every shard, each shard answering its own
+// rows (the shards get the client's text). Unlike the other rewrites it
+// changes the length: these statements take no placeholders.
+func maintenanceAsOptimize(sql string) string {
+	first := strings.TrimLeft(sql, " \t\r\n")
+	if first == "" || !strings.ContainsRune("cCrR", rune(first[0])) {
+		return sql
+	}
+	if m := maintenanceRE.FindStringSubmatch(sql); m != nil {
+		return "OPTIMIZE TABLE " + m[1]
+	}
+	return sql
 }
 
 // dropWork blanks the optional WORK of BEGIN WORK, COMMIT WORK and
