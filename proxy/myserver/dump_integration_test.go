@@ -211,3 +211,44 @@ func TestLockTablesHeldForTheClient(t *testing.T) {
 		t.Fatalf("LOCK TABLES of a sharded table: %v, want 1235", err)
 	}
 }
+
+// START TRANSACTION READ ONLY may read from every shard under
+// single_shard; the servers still refuse its writes, and a transaction
+// not declared so stays on one shard.
+func TestReadOnlyTransactionSpansShards(t *testing.T) {
+	f := startFixture(t, 0)
+	ctx := t.Context()
+	db := f.open(t, nil)
+	if _, err := db.ExecContext(ctx, "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four')"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "START TRANSACTION READ ONLY"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil || n != 4 {
+		t.Fatalf("count over every shard in a read-only transaction: %d, %v", n, err)
+	}
+	if _, err := c.ExecContext(ctx, "UPDATE users SET name = 'x' WHERE id = 1"); err == nil {
+		t.Fatal("a write in a read-only transaction succeeded")
+	}
+	if _, err := c.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(ctx, "START TRANSACTION"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ExecContext(ctx, "SELECT COUNT(*) FROM users")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1235 {
+		t.Fatalf("a read-write transaction over every shard under single_shard: %v, want 1235", err)
+	}
+	if _, err := c.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+}

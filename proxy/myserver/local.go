@@ -35,6 +35,7 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 			}
 		}
 		s.openTx([]string{w.sql})
+		s.tx.readOnly = st.ReadOnly > 0
 		return s.sendOK(0, 0, w.more)
 	case router.KindCommit, router.KindRollback:
 		return s.finishTx(ctx, w, st.Kind == router.KindCommit)

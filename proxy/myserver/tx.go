@@ -20,6 +20,10 @@ import (
 // mode says whether there may be more than one.
 type txState struct {
 	open bool
+	// readOnly: START TRANSACTION READ ONLY, so it may read from several
+	// shards whatever the transactions mode (each participant starts it
+	// the same way, so the servers refuse its writes).
+	readOnly bool
 	// deferred are SET TRANSACTION, START TRANSACTION and savepoint
 	// statements, replayed on every participant when it joins, so a shard
 	// joining late is in the same transaction state as the others.

@@ -23,7 +23,11 @@ func (an *analysis) statement(n ast.StmtNode) *router.Statement {
 	case *ast.ExplainStmt:
 		return an.explain(x)
 	case *ast.BeginStmt:
-		return &router.Statement{Kind: router.KindBegin}
+		st := &router.Statement{Kind: router.KindBegin}
+		if x.ReadOnly {
+			st.ReadOnly = 1
+		}
+		return st
 	case *ast.CommitStmt:
 		return &router.Statement{Kind: router.KindCommit}
 	case *ast.RollbackStmt:
