@@ -60,7 +60,7 @@ type session struct {
 	suspended   bool                    // the last statement relayed ended in PortalSuspended
 	one         [1]string               // the statement of a one-statement query, without allocating
 	shapeKey    []byte                  // preparedShape's scratch
-	shape       shapeExec               // preparedShape's result, good until the next statement
+	shape       *shapeExec              // preparedShape's result, good until the next statement
 	sqlStmts    map[string]sqlStatement // SQL-level PREPAREs (see sqlprepare.go)
 }
 

@@ -114,7 +114,10 @@ func (s *session) preparedShape(plan *router.Plan) *shapeExec {
 	}
 	// The session's scratch: a statement runs to its end before the next
 	// is routed, and this runs on every simple-protocol statement.
-	x := &s.shape
+	if s.shape == nil {
+		s.shape = &shapeExec{} // on first use: an idle client keeps none
+	}
+	x := s.shape
 	if cap(x.arena) > maxShapeArena {
 		x.arena = nil // an idle session keeps no big literal's copy
 	}
