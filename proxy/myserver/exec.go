@@ -140,11 +140,11 @@ func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, 
 	inTx := s.tx.open // before: a failure may end the transaction's connection
 	mark := s.c.Mark()
 	err := s.singleOnce(ctx, db, t, w, "")
-	var be *backendError
-	if errors.As(err, &be) && !inTx && s.forwarded > 0 && s.c.Rewind(mark) {
+	be := lostBackend(err)
+	if be != nil && !inTx && s.forwarded > 0 && s.c.Rewind(mark) {
 		s.forwarded = 0 // what was relayed never left the proxy: the client saw nothing
 	}
-	if errors.As(err, &be) {
+	if be != nil {
 		s.lostServer(be)
 		if !inTx && s.retryable(t) {
 			s.srv.metrics.Retry(db.Name)
@@ -152,6 +152,32 @@ func (s *session) single(ctx context.Context, db *topology.DB, t router.Target, 
 		}
 	}
 	return err
+}
+
+// lostBackend returns err as a *backendError, or nil. It is free when err
+// is nil (a variable given to errors.As would be allocated on every
+// statement).
+func lostBackend(err error) *backendError {
+	if err == nil {
+		return nil
+	}
+	var be *backendError
+	if errors.As(err, &be) {
+		return be
+	}
+	return nil
+}
+
+// breaksConn reports whether err leaves a statement's server connection
+// unusable: lost, failed in a way that ends the session, or its
+// transaction's opening statements failed.
+func breaksConn(err error) bool {
+	if err == nil {
+		return false
+	}
+	var fe *fatalError
+	var oe *openingError
+	return lostBackend(err) != nil || errors.As(err, &fe) || errors.As(err, &oe)
 }
 
 // lostServer reports a server connection that failed under a statement
@@ -176,11 +202,7 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 	}
 	status, err := s.relay(ctx, l.conn, w, t)
 	markState(l.conn, w.sql)
-	var be *backendError
-	var fe *fatalError
-	var oe *openingError
-	broken := errors.As(err, &be) || errors.As(err, &fe) || errors.As(err, &oe) || s.killed.Load() ||
-		(!s.tx.open && status&statusInTrans != 0)
+	broken := breaksConn(err) || s.killed.Load() || (!s.tx.open && status&statusInTrans != 0)
 	s.release(l, broken)
 	return err
 }

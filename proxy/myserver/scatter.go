@@ -23,11 +23,11 @@ func (s *session) multi(ctx context.Context, db *topology.DB, plan *router.Plan,
 	inTx := s.tx.open
 	mark := s.c.Mark()
 	err := s.multiOnce(ctx, db, plan, w)
-	var be *backendError
-	if errors.As(err, &be) {
+	be := lostBackend(err)
+	if be != nil {
 		s.lostServer(be)
 	}
-	if errors.As(err, &be) && !inTx && !plan.Write && (s.forwarded == 0 || s.c.Rewind(mark)) {
+	if be != nil && !inTx && !plan.Write && (s.forwarded == 0 || s.c.Rewind(mark)) {
 		s.forwarded = 0
 		s.srv.metrics.Retry(db.Name)
 		err = s.multiOnce(ctx, db, plan, w)

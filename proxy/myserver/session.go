@@ -63,6 +63,7 @@ type session struct {
 
 	tx           txState
 	held         []*heldConn // connections kept for the client's user locks (see userlocks.go)
+	execWork     work        // stmtExecute's scratch
 	stmts        map[uint32]*clientStmt
 	nextStmtID   uint32
 	lastInsertID uint64

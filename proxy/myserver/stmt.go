@@ -147,11 +147,19 @@ func (s *session) stmtExecute(ctx context.Context, p []byte) error {
 			st.types = append(st.types, prm.Type)
 		}
 	}
-	w := &work{sql: st.sql, prep: st.prep, binary: true, params: ex.Params, rparams: make([]router.Param, len(ex.Params))}
-	for i, prm := range ex.Params {
-		w.rparams[i] = mysqlwire.RouterParam(prm)
+	// The session's scratch (a statement runs to its end before the next
+	// packet is read), emptied after so an idle client keeps no packet.
+	w := &s.execWork
+	*w = work{sql: st.sql, prep: st.prep, binary: true, params: ex.Params, rparams: w.rparams[:0]}
+	for _, prm := range ex.Params {
+		w.rparams = append(w.rparams, mysqlwire.RouterParam(prm))
 	}
-	return s.execute(ctx, w)
+	err = s.execute(ctx, w)
+	*w = work{rparams: w.rparams[:0]}
+	if cap(w.rparams) > 64 {
+		w.rparams = nil
+	}
+	return err
 }
 
 // stmtFor finds the statement a COM_STMT_* packet names.
