@@ -198,6 +198,39 @@ func TestSQLPrepareExecute(t *testing.T) {
 	if err := b.QueryRow(ctx, "EXECUTE byid(2)").Scan(&name); err != nil || name != "two" {
 		t.Fatalf("the other client's statement after the first's DEALLOCATE: %q, %v", name, err)
 	}
+	// After DDL that changes its columns, the statement prepared again
+	// runs with the new ones (the servers' old plans are not reused).
+	columns := func(c *pgx.Conn) int {
+		t.Helper()
+		rows, err := c.Query(ctx, "EXECUTE star(1)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := len(rows.FieldDescriptions())
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := a.Exec(ctx, "PREPARE star(bigint) AS SELECT * FROM users WHERE id = $1"); err != nil {
+		t.Fatal(err)
+	}
+	before := columns(a)
+	if _, err := a.Exec(ctx, "ALTER TABLE users ADD COLUMN extra int"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.cluster.WaitReplicated(ctx); err != nil { // the read goes to a replica
+		t.Fatal(err)
+	}
+	if _, err := a.Exec(ctx, "DEALLOCATE star; PREPARE star(bigint) AS SELECT * FROM users WHERE id = $1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := columns(a); got != before+1 {
+		t.Fatalf("after ALTER TABLE and a new PREPARE: %d columns, want %d", got, before+1)
+	}
 }
 
 // A transaction declared READ ONLY may read from every shard under

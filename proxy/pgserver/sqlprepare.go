@@ -24,6 +24,7 @@ import (
 type sqlStatement struct {
 	rest  string // the PREPARE text after its name: "[(types)] AS query"
 	query string // the query after AS
+	epoch uint64 // the schema epoch it was prepared in (see staleplans.go)
 }
 
 // sqlPrepared answers PREPARE, EXECUTE and DEALLOCATE.
@@ -67,7 +68,8 @@ func (s *session) sqlPrepare(name, sql string, toks []sqltext.Token) error {
 	if s.sqlStmts == nil {
 		s.sqlStmts = map[string]sqlStatement{}
 	}
-	s.sqlStmts[name] = sqlStatement{rest: strings.TrimRight(rest, " \t\r\n;"), query: strings.TrimRight(sql[toks[i+1].Start:], " \t\r\n;")}
+	s.sqlStmts[name] = sqlStatement{rest: strings.TrimRight(rest, " \t\r\n;"), query: strings.TrimRight(sql[toks[i+1].Start:], " \t\r\n;"),
+		epoch: s.srv.back.schemaEpoch.Load()}
 	return s.complete("PREPARE")
 }
 
@@ -95,7 +97,9 @@ func (s *session) sqlExecute(ctx context.Context, db *topology.DB, name, sql str
 		return err
 	}
 	c := l.conn
-	server, key, prepared := c.statementName("\x00PREPARE\x00"+ps.rest, nil, 0)
+	// A statement prepared again after DDL through the proxy is parsed
+	// anew on each connection, as the protocol's are.
+	server, key, prepared := c.statementName("\x00PREPARE\x00"+ps.rest, nil, ps.epoch)
 	if !prepared {
 		if err := c.simple("PREPARE " + server + " " + ps.rest); err != nil {
 			delete(c.prepared, key)
