@@ -3,9 +3,6 @@ package router
 import (
 	"fmt"
 	"strings"
-
-	"github.com/shardgate/shardgate/router/sqltext"
-	"github.com/shardgate/shardgate/topology"
 )
 
 // set_config and LOCK TABLE: statements that change what a session or a
@@ -77,27 +74,17 @@ func (b binder) fromClient(v ValueRef) bool {
 	return v.Slot <= len(b.slots) && b.slots[v.Slot-1].Param != 0
 }
 
-// lock plans LOCK TABLE: a sharded or reference table has rows (or a
+// lock plans LOCK TABLE(S): a sharded or reference table has rows (or a
 // copy) on every shard, so it is locked on every shard's primary; a table
 // not listed only on the unsharded shard. PostgreSQL allows LOCK only in
-// a transaction; outside one a server says so.
-//
-// MySQL's LOCK TABLES lasts the session, not a transaction: the proxy
-// keeps the connection it ran on for the client until UNLOCK TABLES, which
-// works on one server only, so only tables not listed may be locked.
+// a transaction; outside one a server says so. MySQL's LOCK TABLES lasts
+// the session: the proxy keeps each connection it ran on for the client
+// until UNLOCK TABLES (see the MySQL proxy).
 func (c *planner) lock() (*Plan, error) {
 	every := false
 	for _, r := range c.st.Tables {
-		if t := lookupTable(c.db, r); t != nil {
+		if lookupTable(c.db, r) != nil {
 			every = true
-			if c.dialect == sqltext.MySQL {
-				kind := "sharded"
-				if t.Kind == topology.Reference {
-					kind = "reference"
-				}
-				return nil, fmt.Errorf("%w: LOCK TABLES of %s table %s (table locks last the session and cannot be held on every shard; mysqldump through shardgate: --skip-lock-tables, or --single-transaction where transactions: multi_shard, and --skip-add-locks for a dump to restore through it)",
-					ErrUnsupported, kind, t.Name)
-			}
 		}
 	}
 	if !every {

@@ -4,7 +4,7 @@ import (
 	"github.com/shardgate/shardgate/router"
 )
 
-// ddlOutsideTx gives DDL in a transaction MySQL's meaning: it commits the
+// ddlOutsideTx gives DDL (and LOCK TABLES) in a transaction MySQL's meaning: it commits the
 // open transaction first and then runs on its own, autocommitted (as with
 // autocommit off). So a migration tool that runs its DDL inside a
 // transaction (knex, Laravel) works whatever the transactions mode:
@@ -15,7 +15,7 @@ import (
 func (s *session) ddlOutsideTx(w *work, req router.Request, plan *router.Plan, err error) (*router.Plan, func(), error) {
 	req.Session = router.Session{}
 	alone, aerr := s.route(w, req)
-	if aerr != nil || alone.Statement.Kind != router.KindDDL {
+	if aerr != nil || alone.Statement.Kind != router.KindDDL && alone.Statement.Kind != router.KindLock {
 		return plan, nil, err
 	}
 	if s.tx.open {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"math/rand"
 	"os/exec"
 	"slices"
 	"strings"
@@ -22,9 +24,8 @@ func mysqldumpArgs(addr string, extra ...string) []string {
 	return append([]string{"--no-defaults", "-h", host, "-P", port, "-u", "app", "-papp-secret", "--protocol=tcp", "--skip-ssl"}, extra...)
 }
 
-// mysqldump through the proxy (with the options its LOCK TABLES refusal
-// names) writes the logical database, and the mariadb client restores
-// that dump through it: each row back where its key hashes, reference
+// mysqldump through the proxy writes the logical database, and the
+// mariadb client restores that dump through it: each row back where its key hashes, reference
 // rows on every shard, unlisted tables on the unsharded shard only.
 func TestMysqldumpRoundTrip(t *testing.T) {
 	dump, cli := lookTool(t, "mysqldump"), lookTool(t, "mariadb")
@@ -53,13 +54,15 @@ func TestMysqldumpRoundTrip(t *testing.T) {
 		}
 		return out, nil
 	}
-	// By default mysqldump locks the tables: refused, naming the way out.
-	if _, err := run(dump, nil, "shop"); err == nil || !strings.Contains(err.Error(), "--skip-lock-tables") {
-		t.Fatalf("mysqldump with LOCK TABLES of sharded tables: %v, want a refusal naming --skip-lock-tables", err)
-	}
-	out, err := run(dump, nil, "--skip-lock-tables", "--skip-add-locks", "shop")
+	// mysqldump's defaults: LOCK TABLES ... READ of every table while it
+	// dumps (on every shard), and LOCK TABLES ... WRITE around each
+	// table's INSERTs in the dump.
+	out, err := run(dump, nil, "shop")
 	if err != nil {
 		t.Fatalf("mysqldump through the proxy: %v", err)
+	}
+	if !bytes.Contains(out, []byte("LOCK TABLES `users` WRITE")) {
+		t.Fatalf("the dump has no LOCK TABLES around its INSERTs:\n%s", out)
 	}
 	for _, name := range []string{"'one'", "'seven'", "'Germany'", "'dark'"} {
 		if !bytes.Contains(out, []byte(name)) {
@@ -139,20 +142,22 @@ func TestMysqldumpSingleTransaction(t *testing.T) {
 	}
 }
 
-// LOCK TABLES of a table not listed holds the lock for the client, as
-// MySQL does, until UNLOCK TABLES or until it leaves; it never stays on a
-// pooled connection after the client is gone (it did: the table stayed
-// locked for everyone). Tables with rows on several shards are refused.
+// LOCK TABLES holds its locks for the client, as MySQL does, until
+// UNLOCK TABLES or until it leaves: a table not listed on the unsharded
+// shard, a sharded table on every shard. They never stay on a pooled
+// connection after the client is gone (they did: the table stayed locked
+// for everyone).
 func TestLockTablesHeldForTheClient(t *testing.T) {
 	f := startFixture(t, 0)
 	ctx := t.Context()
 	pool := f.open(t, nil)
 	pool.SetMaxIdleConns(0) // a closed sql.Conn closes its network connection
 	unsharded := slices.Index(f.db.Shards, f.db.Unsharded)
-	direct := f.shardDB(t, unsharded)
-	blocked := func() bool {
+	// blocked reports whether a write to table on a shard waits for a
+	// lock (another connection's, straight to the server).
+	blocked := func(shard int, insert string) bool {
 		t.Helper()
-		c, err := direct.Conn(ctx)
+		c, err := f.shardDB(t, shard).Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +165,7 @@ func TestLockTablesHeldForTheClient(t *testing.T) {
 		if _, err := c.ExecContext(ctx, "SET SESSION lock_wait_timeout = 1"); err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.ExecContext(ctx, "INSERT INTO settings VALUES (CONCAT('k', RAND()), 'v')")
+		_, err = c.ExecContext(ctx, insert)
 		var me *mysql.MySQLError
 		if errors.As(err, &me) && me.Number == 1205 {
 			return true
@@ -169,6 +174,12 @@ func TestLockTablesHeldForTheClient(t *testing.T) {
 			t.Fatal(err)
 		}
 		return false
+	}
+	setting := func(shard int) bool {
+		return blocked(shard, "INSERT INTO settings VALUES (CONCAT('k', RAND()), 'v')")
+	}
+	user := func(shard int) bool {
+		return blocked(shard, fmt.Sprintf("INSERT INTO users (id, name) VALUES (%d, 'direct')", 1000000+rand.Int63n(1000000)))
 	}
 	client := func() *sql.Conn {
 		c, err := pool.Conn(ctx)
@@ -186,29 +197,64 @@ func TestLockTablesHeldForTheClient(t *testing.T) {
 	}
 	run(a, "LOCK TABLES settings WRITE")
 	run(a, "INSERT INTO settings VALUES ('mine', 'a')")
-	run(a, "SELECT 1") // an unrelated statement
-	if !blocked() {
+	if !setting(unsharded) {
 		t.Fatal("the client's table lock is not held")
 	}
 	run(a, "UNLOCK TABLES")
-	if blocked() {
+	if setting(unsharded) {
 		t.Fatal("the table is still locked after UNLOCK TABLES")
 	}
-	run(a, "LOCK TABLES settings WRITE")
+	// A sharded table: locked on every shard; the client reads and writes
+	// it there meanwhile.
+	run(a, "LOCK TABLES users WRITE, settings READ")
+	run(a, "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four')")
+	var n int
+	if err := a.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil || n != 4 {
+		t.Fatalf("reading the locked table over every shard: %d, %v", n, err)
+	}
+	for shard := range 2 {
+		if !user(shard) {
+			t.Fatalf("shard %d: users is not locked", shard)
+		}
+	}
 	a.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for blocked() {
+	for user(0) || user(1) || setting(unsharded) {
 		if time.Now().After(deadline) {
-			t.Fatal("the table stays locked after its client left")
+			t.Fatal("the tables stay locked after their client left")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	b := client()
-	defer b.Close()
-	_, err := b.ExecContext(ctx, "LOCK TABLES users READ")
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) || me.Number != 1235 {
-		t.Fatalf("LOCK TABLES of a sharded table: %v, want 1235", err)
+	// Clients locking the same sharded table take the shards in one
+	// order: they queue, they never deadlock across shards.
+	lctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			c, err := pool.Conn(lctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			for range 20 {
+				if _, err := c.ExecContext(lctx, "LOCK TABLES users WRITE"); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := c.ExecContext(lctx, "UNLOCK TABLES"); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent LOCK TABLES: %v", err)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shardgate/shardgate/proxy/merge"
@@ -59,6 +60,9 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	if alias, ok := lastInsertIDQuery(w.sql); ok {
 		return metrics.RouteLocal, s.sendLastInsertID(alias, w)
 	}
+	if strings.EqualFold(firstWordOf(w.sql), "unlock") {
+		return metrics.RouteLocal, s.unlockTables(w)
+	}
 	req := router.Request{DB: db, SQL: w.sql, Params: w.rparams,
 		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.pinned(), ReadOnly: s.tx.open && s.tx.readOnly}}
 	plan, err := s.route(w, req)
@@ -70,7 +74,8 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 			plan, err = s.route(w, req)
 		}
 	}
-	if req.Session.InTransaction && !s.tx.xa && (err == nil && plan.Statement.Kind == router.KindDDL || errors.Is(err, router.ErrCrossShard)) {
+	if req.Session.InTransaction && !s.tx.xa && (err == nil && (plan.Statement.Kind == router.KindDDL || plan.Statement.Kind == router.KindLock) ||
+		errors.Is(err, router.ErrCrossShard)) {
 		var done func()
 		if plan, done, err = s.ddlOutsideTx(w, req, plan, err); done != nil {
 			defer done()
@@ -89,10 +94,12 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 	if s.tx.lost {
 		return metrics.RouteLocal, s.lostTx(plan.Statement.Kind, w)
 	}
-	switch plan.Route {
-	case router.RouteLocal:
+	switch {
+	case plan.Statement.Kind == router.KindLock:
+		err = s.lockTables(ctx, db, plan, w)
+	case plan.Route == router.RouteLocal:
 		err = s.local(ctx, db, plan, w)
-	case router.RouteSingle:
+	case plan.Route == router.RouteSingle:
 		err = s.single(ctx, db, plan.Targets[0], w)
 	default:
 		err = s.multi(ctx, db, plan, w)

@@ -1,8 +1,11 @@
 package myserver
 
 import (
+	"context"
+	"slices"
 	"strings"
 
+	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/topology"
 )
 
@@ -89,4 +92,56 @@ func (s *session) closeHeld() {
 	for len(s.held) > 0 {
 		s.releaseHeld(s.held[0].lease, true)
 	}
+}
+
+// unlockTables answers UNLOCK TABLES.
+func (s *session) unlockTables(w *work) error {
+	s.releaseTableLocks()
+	return s.sendOK(0, 0, w.more)
+}
+
+// releaseTableLocks unlocks every held connection with table locks (one
+// per shard after a LOCK TABLES of sharded tables), which goes back to
+// the pool unless it also holds user locks.
+func (s *session) releaseTableLocks() {
+	for _, h := range slices.Clone(s.held) {
+		if !h.conn.tableLocks {
+			continue
+		}
+		if _, err := h.conn.Simple("UNLOCK TABLES"); err != nil {
+			s.releaseHeld(h.lease, true) // closing it releases the locks
+			continue
+		}
+		h.conn.tableLocks = false
+		s.releaseHeld(h.lease, false)
+	}
+}
+
+// lockTables runs LOCK TABLES on each shard of its plan in shard order,
+// each connection then kept for the client (release holds it): two
+// clients locking the same tables meet on the first shard and cannot
+// deadlock across shards. As in MySQL, it first releases the table
+// locks the client had; if a shard refuses, none stay taken.
+func (s *session) lockTables(ctx context.Context, db *topology.DB, plan *router.Plan, w *work) error {
+	s.releaseTableLocks()
+	for _, t := range plan.Targets {
+		l, err := s.acquire(ctx, db, t)
+		if err != nil {
+			s.releaseTableLocks()
+			return err
+		}
+		_, err = l.conn.Simple(w.sql)
+		markState(l.conn, w.sql)
+		if err != nil {
+			l.conn.tableLocks = false
+			s.release(l, !isServerError(err))
+			s.releaseTableLocks()
+			if !isServerError(err) {
+				return &backendError{l.addr, err}
+			}
+			return err
+		}
+		s.release(l, false)
+	}
+	return s.sendOK(0, 0, w.more)
 }
