@@ -344,3 +344,24 @@ func TestPgDumpParallel(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// SQL PREPARE and the protocol's Parse share one namespace, as on a
+// server: a name taken by one is taken for the other, and the protocol's
+// Close drops either.
+func TestSQLAndProtocolStatementsShareNames(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	conn := f.connect(t)
+	if _, err := conn.Exec(ctx, "PREPARE shared AS SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Prepare(ctx, "shared", "SELECT 2"); pgCode(err) != "42P05" {
+		t.Fatalf("Parse of a name SQL PREPARE took: %v, want 42P05", err)
+	}
+	if err := conn.Deallocate(ctx, "shared"); err != nil { // pgx closes with the protocol's Close
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "EXECUTE shared"); pgCode(err) != "26000" {
+		t.Fatalf("EXECUTE after the protocol's Close: %v, want 26000", err)
+	}
+}

@@ -106,7 +106,8 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 	switch m := msg.(type) {
 	case *pgproto3.Parse:
 		_, exists := s.ext.stmts[m.Name]
-		if exists && m.Name != "" {
+		_, sqlExists := s.sqlStmts[m.Name]
+		if (exists || sqlExists) && m.Name != "" {
 			return &clientError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
 		}
 		if !exists && len(s.ext.stmts) >= maxSessionStatements {
@@ -164,6 +165,7 @@ func (s *session) extMessage(ctx context.Context, msg pgproto3.FrontendMessage) 
 	case *pgproto3.Close:
 		if m.ObjectType == 'S' {
 			delete(s.ext.stmts, m.Name)
+			delete(s.sqlStmts, m.Name) // one namespace with SQL PREPARE, as on a server
 		} else {
 			delete(s.ext.portals, m.Name)
 		}
