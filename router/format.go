@@ -21,6 +21,9 @@ func (p *Plan) String() string {
 	if p.SumAffected {
 		b.WriteString("sum_affected: true\n")
 	}
+	if p.SessionSQL != "" {
+		fmt.Fprintf(&b, "session_sql: %s\n", p.SessionSQL)
+	}
 	for _, t := range p.Targets {
 		fmt.Fprintf(&b, "target: %s %s\n", t.Shard.Name, t.Role)
 		if t.SQL != "" {
@@ -100,6 +103,7 @@ type jsonPlan struct {
 	Write       bool         `json:"write"`
 	AnyShard    bool         `json:"any_shard,omitempty"`
 	SumAffected bool         `json:"sum_affected,omitempty"`
+	SessionSQL  string       `json:"session_sql,omitempty"`
 	Targets     []jsonTarget `json:"targets"`
 	Merge       *Merge       `json:"merge,omitempty"`
 }
@@ -107,7 +111,7 @@ type jsonPlan struct {
 // MarshalJSON renders shards by name, for `shardgate route -json`.
 func (p *Plan) MarshalJSON() ([]byte, error) {
 	j := jsonPlan{Kind: p.Statement.Kind.String(), Route: p.Route.String(), Reason: p.Reason, Write: p.Write,
-		AnyShard: p.AnyShard, SumAffected: p.SumAffected, Merge: p.Merge, Targets: []jsonTarget{}}
+		AnyShard: p.AnyShard, SumAffected: p.SumAffected, SessionSQL: p.SessionSQL, Merge: p.Merge, Targets: []jsonTarget{}}
 	for _, t := range p.Targets {
 		j.Targets = append(j.Targets, jsonTarget{Shard: t.Shard.Name, Role: t.Role.String(), Primary: t.Shard.Primary, SQL: t.SQL, Params: t.Params})
 	}

@@ -83,6 +83,10 @@ type Plan struct {
 	// shape as a server-side prepared statement with the literals bound.
 	Shape string
 	Slots []sqltext.Slot
+	// SessionSQL, for a RouteLocal plan, is the statement the session
+	// runs and keeps in place of the client's: set_config() with bound
+	// parameters, their values written in.
+	SessionSQL string
 }
 
 // Merge describes combining the rows of several shards into one result.

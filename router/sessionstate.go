@@ -14,11 +14,6 @@ import (
 // connection as a plain SELECT, it would stay there for the next client).
 func (c *planner) setConfig() (*Plan, error) {
 	args := *c.st.SetConfig
-	for _, a := range args {
-		if c.b.fromClient(a) {
-			return nil, fmt.Errorf("%w: set_config() with bound parameters (the proxy keeps session settings by their text: write the values inline, or use SET)", ErrUnsupported)
-		}
-	}
 	name, null, err := c.b.text(args[0])
 	if err != nil || null || name == "" {
 		return nil, fmt.Errorf("%w: set_config() whose setting name the proxy cannot read", ErrUnsupported)
@@ -29,7 +24,31 @@ func (c *planner) setConfig() (*Plan, error) {
 	}
 	st := *c.st // the analyzed statement is shared through the cache: a copy
 	st.Object, st.SetLocal = strings.ToLower(name), local
-	return &Plan{Statement: &st, Route: RouteLocal, Reason: "set_config() is a SET: handled by the session"}, nil
+	p := &Plan{Statement: &st, Route: RouteLocal, Reason: "set_config() is a SET: handled by the session"}
+	if c.b.fromClient(args[0]) || c.b.fromClient(args[1]) || c.b.fromClient(args[2]) {
+		// The session keeps settings as statements to run again: one
+		// with the values written in.
+		value, null, err := c.b.text(args[1])
+		if err != nil {
+			return nil, fmt.Errorf("%w: set_config() whose value the proxy cannot read", ErrUnsupported)
+		}
+		v := "NULL"
+		if !null {
+			v = quoteLiteral(value)
+		}
+		p.SessionSQL = fmt.Sprintf("SELECT pg_catalog.set_config(%s, %s, %t)", quoteLiteral(name), v, local)
+	}
+	return p, nil
+}
+
+// quoteLiteral writes s as a PostgreSQL string constant, whatever
+// standard_conforming_strings says.
+func quoteLiteral(s string) string {
+	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	if strings.Contains(s, `\`) {
+		return "E" + strings.ReplaceAll(q, `\`, `\\`)
+	}
+	return q
 }
 
 // checkConfigLocals refuses a statement that calls set_config with

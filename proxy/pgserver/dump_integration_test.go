@@ -1,6 +1,7 @@
 package pgserver
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,11 +153,25 @@ func TestSetConfigStaysInItsSession(t *testing.T) {
 	if _, err := a.Exec(ctx, "SELECT set_config('search_path', '', false) FROM users"); pgCode(err) != "0A000" {
 		t.Errorf("set_config(..., false) inside a query over users: %v, want 0A000", err)
 	}
-	if _, err := a.Exec(ctx, "SELECT set_config($1, $2, false)", pgx.QueryExecModeExec, "search_path", ""); pgCode(err) != "0A000" {
-		t.Errorf("set_config with bound parameters: %v, want 0A000", err)
-	}
 	if got := show(b); got != def {
 		t.Fatalf("another client sees search_path %q, want %q", got, def)
+	}
+	// With bound parameters, in every pgx mode: the value written in.
+	for i, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec, pgx.QueryExecModeDescribeExec, pgx.QueryExecModeSimpleProtocol} {
+		want := fmt.Sprintf("it's \\ mode %d", i)
+		var got string
+		if err := a.QueryRow(ctx, "SELECT set_config($1, $2, $3)", mode, "application_name", want, false).Scan(&got); err != nil || got != want {
+			t.Fatalf("mode %v: set_config with parameters answered %q, %v", mode, got, err)
+		}
+		for _, c := range []*pgx.Conn{a, a, b} { // b shares a's server connection
+			var name string
+			if err := c.QueryRow(ctx, "SHOW application_name").Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			if (c == a) != (name == want) {
+				t.Fatalf("mode %v: application_name %q seen by client a=%v", mode, name, c == a)
+			}
+		}
 	}
 }
 

@@ -59,6 +59,9 @@ func (s *session) complete(tag string) error {
 // later uses gets it; SET LOCAL belongs to the transaction.
 func (s *session) set(ctx context.Context, db *topology.DB, plan *router.Plan, sql string) error {
 	st := plan.Statement
+	if plan.SessionSQL != "" {
+		sql = plan.SessionSQL // set_config() with the client's parameters written in
+	}
 	reset := strings.EqualFold(firstWord(sql), "RESET")
 	if st.SetLocal {
 		if st.SetConfig != nil && s.tx.open && len(s.tx.parts) == 0 {

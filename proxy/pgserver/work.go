@@ -78,7 +78,7 @@ func formatOf(codes []int16, i int) int16 {
 }
 
 // decodeParam reads one parameter: text as is, binary integers by their
-// width, binary floats and numerics as text, other binary values as raw
+// width, binary floats, numerics and booleans as text, other binary values as raw
 // bytes (a 16-byte uuid).
 func decodeParam(v []byte, format int16, oid uint32) router.Param {
 	switch {
@@ -115,6 +115,10 @@ func decodeParam(v []byte, format int16, oid uint32) router.Param {
 		}
 	case oidText, oidVarchar:
 		return router.Param{Kind: router.ParamText, Text: string(v)}
+	case oidBool: // set_config's is_local
+		if len(v) == 1 {
+			return router.Param{Kind: router.ParamText, Text: strconv.FormatBool(v[0] != 0)}
+		}
 	}
 	return router.Param{Kind: router.ParamBytes, Bytes: v}
 }
