@@ -27,6 +27,7 @@ func TestServeReloadUnderLoad(t *testing.T) {
 			seedUsers(t, c, users)
 			cfg := stackConfig(t, shopDB(c, 1)) // the second replicas are not listed yet
 			f := serveStack(t, cfg)
+			cfg = f.cfg // the addresses it serves on
 
 			read := f.portReader(t, kind, readers)
 			var write [writers]func(int64) error
@@ -167,6 +168,7 @@ func TestServeReloadOnSIGHUP(t *testing.T) {
 	seedUsers(t, c, 10)
 	cfg := stackConfig(t, shopDB(c, 0)) // the replica is not listed
 	f := serveStack(t, cfg, "-watch", "0")
+	cfg = f.cfg
 	// The stack's signal.Notify is the one that matters; this one only
 	// guarantees SIGHUP never reaches the default action (exit) should
 	// the stack have stopped listening.
@@ -224,6 +226,7 @@ func TestServeReloadOfListenAddress(t *testing.T) {
 	seedUsers(t, c, 3)
 	cfg := stackConfig(t, shopDB(c, -1))
 	f := serveStack(t, cfg)
+	cfg = f.cfg
 	m := f.metrics(t)
 	attempts := func(m metricFamilies) float64 { n, _ := m.value("shardgate_topology_reloads_total"); return n }
 	before := attempts(m)

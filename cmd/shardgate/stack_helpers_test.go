@@ -135,8 +135,33 @@ type stackFixture struct {
 
 // serveStack writes cfg to a file and runs `shardgate serve` on it with
 // the extra flags, until the test ends. It returns once the admin
-// endpoint answers and every server has been probed and found up.
+// endpoint answers and every server has been probed and found up. The
+// listen and admin addresses are picked free but another process may
+// take one before serve binds it: serve then starts again on new ones,
+// so callers that write the configuration again start from f.cfg.
 func serveStack(t *testing.T, cfg topology.Config, flags ...string) *stackFixture {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		f, failure := startStack(t, cfg, flags)
+		if f != nil {
+			f.waitAllUp(t)
+			return f
+		}
+		if attempt < 3 && strings.Contains(failure, "address already in use") {
+			for _, a := range []*string{&cfg.Listen.Postgres, &cfg.Listen.MySQL, &cfg.Admin} {
+				if *a != "" {
+					*a = freeAddr(t)
+				}
+			}
+			continue
+		}
+		t.Fatalf("serve exited at start:\n%s", failure)
+	}
+}
+
+// startStack runs serve once: the fixture once its admin endpoint
+// answers, or what serve said if it exited before.
+func startStack(t *testing.T, cfg topology.Config, flags []string) (*stackFixture, string) {
 	t.Helper()
 	f := &stackFixture{cfgPath: filepath.Join(t.TempDir(), "topology.yaml"), cfg: cfg,
 		pgAddr: cfg.Listen.Postgres, myAddr: cfg.Listen.MySQL, adminAddr: cfg.Admin,
@@ -145,8 +170,24 @@ func serveStack(t *testing.T, cfg topology.Config, flags ...string) *stackFixtur
 	args := append([]string{"serve", "-config", f.cfgPath, "-watch", "250ms", "-drain", "10s",
 		"-mysql-auth", "mysql_native_password"}, flags...)
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // should the wait below fail the test
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, args, f.out, f.errOut) }()
+	exited, exitCode := false, 0
+	waitFor(t, 30*time.Second, "serve's admin endpoint", func() bool {
+		select {
+		case exitCode = <-done:
+			exited = true
+			return true
+		default:
+		}
+		code, _ := f.get(t, "/healthz")
+		return code == http.StatusOK
+	})
+	if exited {
+		cancel()
+		return nil, fmt.Sprintf("exit %d\n%s%s", exitCode, f.out, f.errOut)
+	}
 	var once sync.Once
 	code := -1
 	f.stop = func() int {
@@ -168,17 +209,7 @@ func serveStack(t *testing.T, cfg topology.Config, flags ...string) *stackFixtur
 			t.Logf("serve stdout:\n%s\nserve stderr (tail):\n%s", f.out, tail(f.errOut.String(), 60))
 		}
 	})
-	waitFor(t, 30*time.Second, "serve's admin endpoint", func() bool {
-		select {
-		case c := <-done:
-			t.Fatalf("serve exited %d at start:\n%s%s", c, f.out, f.errOut)
-		default:
-		}
-		code, _ := f.get(t, "/healthz")
-		return code == http.StatusOK
-	})
-	f.waitAllUp(t)
-	return f
+	return f, ""
 }
 
 func tail(s string, lines int) string {
