@@ -80,15 +80,7 @@ func TestPgDumpRoundTrip(t *testing.T) {
 	unsharded := slices.Index(f.db.Shards, f.db.Unsharded)
 	for shard := range 2 {
 		d := f.direct(t, shard)
-		var want []int64
-		for id := int64(1); id <= 7; id++ {
-			if f.shardOf(id) == shard {
-				want = append(want, id)
-			}
-		}
-		if got := f.userIDs(t, shard); !slices.Equal(got, want) {
-			t.Errorf("shard %d holds users %v after the restore, want %v", shard, got, want)
-		}
+		f.wantUsersOn(t, shard, 7)
 		var countries, settings int
 		if err := d.QueryRow(ctx, "SELECT (SELECT count(*) FROM countries), (SELECT count(*) FROM settings)").Scan(&countries, &settings); err != nil {
 			t.Fatal(err)
@@ -99,6 +91,21 @@ func TestPgDumpRoundTrip(t *testing.T) {
 		if want := map[bool]int{true: 1, false: 0}[shard == unsharded]; settings != want {
 			t.Errorf("shard %d holds %d settings rows, want %d (unlisted: the unsharded shard only)", shard, settings, want)
 		}
+	}
+}
+
+// wantUsersOn checks that a shard holds exactly the users 1..n whose id
+// hashes to it.
+func (f *fixture) wantUsersOn(t *testing.T, shard int, n int64) {
+	t.Helper()
+	var want []int64
+	for id := int64(1); id <= n; id++ {
+		if f.shardOf(id) == shard {
+			want = append(want, id)
+		}
+	}
+	if got := f.userIDs(t, shard); !slices.Equal(got, want) {
+		t.Errorf("shard %d holds users %v after the restore, want %v", shard, got, want)
 	}
 }
 
@@ -338,15 +345,7 @@ func TestPgDumpParallel(t *testing.T) {
 		t.Fatalf("pg_restore through the proxy: %v\n%s", err, out)
 	}
 	for shard := range 2 {
-		var want []int64
-		for id := int64(1); id <= 6; id++ {
-			if f.shardOf(id) == shard {
-				want = append(want, id)
-			}
-		}
-		if got := f.userIDs(t, shard); !slices.Equal(got, want) {
-			t.Errorf("shard %d holds users %v after the restore, want %v", shard, got, want)
-		}
+		f.wantUsersOn(t, shard, 6)
 	}
 	// Exporting takes every shard: a transaction that may use one refuses.
 	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
