@@ -4,9 +4,12 @@
 # with the CPU time shardgate and PgBouncer spend per transaction.
 # The pgbench tables are not listed in the topology, so through shardgate
 # they live on the unsharded shard: the same server the other runs use.
-# A fourth column goes through bench/relay, a TCP relay that does no work:
-# what one more process in the path costs on this host, and its CPU per
-# transaction is the floor for a Go program relaying these bytes.
+# Two more columns go through bench/relay, a TCP relay that does no work:
+# what one more process in the path costs on this host. "relay" copies
+# with two goroutines per connection, Go's network path as shardgate uses
+# it: its CPU per transaction is the floor for a goroutine-per-connection
+# Go proxy. "evrelay" is one thread running an epoll loop over raw
+# sockets, PgBouncer's shape: the floor for any Go process in the path.
 #
 #   bench/pgbench.sh [SECONDS] [CLIENTS]      (defaults: 10 s, 16 clients)
 set -euo pipefail
@@ -24,6 +27,7 @@ cleanup() {
   [ -n "${bouncer:-}" ] && kill -TERM "$bouncer" 2>/dev/null || true
   # The relay: TERM (a background job of a script starts with SIGINT ignored).
   [ -n "${relay:-}" ] && kill -TERM "$relay" 2>/dev/null || true
+  [ -n "${evrelay:-}" ] && kill -TERM "$evrelay" 2>/dev/null || true
   for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -34,6 +38,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 proxy_port=$(free_port)
 bouncer_port=$(free_port)
 relay_port=$(free_port)
+evrelay_port=$(free_port)
 
 ./bin/shardgate dev -only postgres -shards 2 -replicas 0 -postgres-listen "127.0.0.1:$proxy_port" -admin "127.0.0.1:$(free_port)" \
   -config-out "$work/topology.yaml" >"$work/dev.log" 2>&1 &
@@ -68,11 +73,15 @@ bouncer=$(pgrep -f "pgbouncer $work/pgbouncer.ini" | tail -1)
 ./bin/relay -listen "127.0.0.1:$relay_port" -target "$primary" 2>"$work/relay.log" &
 relay=$!
 pids+=("$relay")
+./bin/relay -mode epoll -listen "127.0.0.1:$evrelay_port" -target "$primary" 2>"$work/evrelay.log" &
+evrelay=$!
+pids+=("$evrelay")
 
 proxy_dsn="postgresql://app:app-secret@127.0.0.1:$proxy_port/shop"
 direct_dsn="postgresql://postgres:postgres-secret@$primary/shop"
 bouncer_dsn="postgresql://postgres@127.0.0.1:$bouncer_port/shop"
 relay_dsn="postgresql://postgres:postgres-secret@127.0.0.1:$relay_port/shop"
+evrelay_dsn="postgresql://postgres:postgres-secret@127.0.0.1:$evrelay_port/shop"
 
 echo "== pgbench -i through shardgate (DDL broadcast, COPY, transaction on the unsharded shard)"
 "$pgbin/pgbench" -i -q -s 10 "$proxy_dsn" 2>&1 | tail -2
@@ -92,25 +101,26 @@ tps() {
   echo "${v:-0} $(echo "($after - $before) * 1000000 / $ticks / $n" | bc -l)"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# run NAME ROUNDS ARGS...: interleaves direct, relay, PgBouncer and
+# run NAME ROUNDS ARGS...: interleaves direct, both relays, PgBouncer and
 # shardgate in each round (the machine is noisy), prints the medians and
 # the ratios.
 run() {
   local name=$1 rounds=$2; shift 2
-  local d=() l=() b=() p=() lc=() bc=() pc=() r
+  local d=() l=() e=() b=() p=() lc=() ec=() bc=() pc=() r
   for _ in $(seq 1 "$rounds"); do
     r=$(tps - "$@" "$direct_dsn"); d+=("${r% *}")
     r=$(tps "$relay" "$@" "$relay_dsn"); l+=("${r% *}"); lc+=("${r#* }")
+    r=$(tps "$evrelay" "$@" "$evrelay_dsn"); e+=("${r% *}"); ec+=("${r#* }")
     r=$(tps "$bouncer" "$@" "$bouncer_dsn"); b+=("${r% *}"); bc+=("${r#* }")
     r=$(tps "$dev" "$@" "$proxy_dsn"); p+=("${r% *}"); pc+=("${r#* }")
   done
-  local dm lm bm pm lcm bcm pcm
-  dm=$(printf '%s\n' "${d[@]}" | median); lm=$(printf '%s\n' "${l[@]}" | median)
+  local dm lm em bm pm lcm ecm bcm pcm
+  dm=$(printf '%s\n' "${d[@]}" | median); lm=$(printf '%s\n' "${l[@]}" | median); em=$(printf '%s\n' "${e[@]}" | median)
   bm=$(printf '%s\n' "${b[@]}" | median); pm=$(printf '%s\n' "${p[@]}" | median)
-  lcm=$(printf '%s\n' "${lc[@]}" | median); bcm=$(printf '%s\n' "${bc[@]}" | median); pcm=$(printf '%s\n' "${pc[@]}" | median)
-  printf '%-27s direct %6.0f  relay %6.0f  pgbouncer %6.0f  shardgate %6.0f  shardgate/direct %.2f  shardgate/pgbouncer %.2f  CPU us/tx: relay %s pgbouncer %s shardgate %s  (median of %d)\n' \
-    "$name" "$dm" "$lm" "$bm" "$pm" "$(echo "$pm / $dm" | bc -l)" "$(echo "if ($bm > 0) $pm / $bm else 0" | bc -l)" \
-    "$(printf '%.1f' "$lcm" 2>/dev/null || echo -)" "$(printf '%.1f' "$bcm" 2>/dev/null || echo -)" \
+  lcm=$(printf '%s\n' "${lc[@]}" | median); ecm=$(printf '%s\n' "${ec[@]}" | median); bcm=$(printf '%s\n' "${bc[@]}" | median); pcm=$(printf '%s\n' "${pc[@]}" | median)
+  printf '%-27s direct %6.0f  relay %6.0f  evrelay %6.0f  pgbouncer %6.0f  shardgate %6.0f  shardgate/direct %.2f  shardgate/pgbouncer %.2f  CPU us/tx: relay %s evrelay %s pgbouncer %s shardgate %s  (median of %d)\n' \
+    "$name" "$dm" "$lm" "$em" "$bm" "$pm" "$(echo "$pm / $dm" | bc -l)" "$(echo "if ($bm > 0) $pm / $bm else 0" | bc -l)" \
+    "$(printf '%.1f' "$lcm" 2>/dev/null || echo -)" "$(printf '%.1f' "$ecm" 2>/dev/null || echo -)" "$(printf '%.1f' "$bcm" 2>/dev/null || echo -)" \
     "$(printf '%.1f' "$pcm" 2>/dev/null || echo -)" "$rounds"
 }
 echo "== $secs s per run, $clients clients, tps (higher is better)"

@@ -13,7 +13,7 @@
 # sysbench sends the ids, the proxy splits its multi-row INSERTs per shard).
 # The direct baseline is one shard primary holding a full copy of sbtest1 in
 # its own database: what one server does on this machine. Each round runs
-# direct, relay, then shardgate (the machine is noisy: rounds interleave); prepared
+# direct, both relays, then shardgate (the machine is noisy: rounds interleave); prepared
 # statements are on (--db-ps-mode=auto). Printed: QPS per round, medians,
 # the ratio shardgate/direct (target >= 0.6) and the proxy's CPU per query
 # (utime+stime of the shardgate process from /proc, per query it served).
@@ -23,6 +23,9 @@
 # in front of the same server as the direct run: relay/direct is what one
 # more process in the path costs here, the ceiling for any proxy on this
 # host; shardgate/relay is what shardgate's own work costs on top of it.
+# "relay" copies with two goroutines per connection (Go's network path, as
+# shardgate uses it); "evrelay" is one thread with an epoll loop over raw
+# sockets: the cheapest any Go process in the path gets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -37,6 +40,7 @@ pids=()
 cleanup() {
   # The relay: TERM (a background job of a script starts with SIGINT ignored).
   [ -n "${relay:-}" ] && kill -TERM "$relay" 2>/dev/null || true
+  [ -n "${evrelay:-}" ] && kill -TERM "$evrelay" 2>/dev/null || true
   for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -78,6 +82,11 @@ relay_port=$(free_port)
 relay=$!
 pids+=("$relay")
 relay_args=(--mysql-host=127.0.0.1 --mysql-port="$relay_port" --mysql-user="$user" --mysql-password="$password" --mysql-db=sbdirect)
+evrelay_port=$(free_port)
+./bin/relay -mode epoll -listen "127.0.0.1:$evrelay_port" -target "$primary" 2>"$work/evrelay.log" &
+evrelay=$!
+pids+=("$evrelay")
+evrelay_args=(--mysql-host=127.0.0.1 --mysql-port="$evrelay_port" --mysql-user="$user" --mysql-password="$password" --mysql-db=sbdirect)
 
 echo "== prepare: $size rows through shardgate (sharded by id), and a full copy on one server"
 timeout 600 sysbench oltp_point_select prepare "${common[@]}" "${proxy_args[@]}" >"$work/prepare-proxy.log" 2>&1 ||
@@ -108,34 +117,41 @@ echo "== warm-up (not counted)"
 secs_saved=$secs; secs=3
 run "${direct_args[@]}" >/dev/null
 run "${relay_args[@]}" >/dev/null
+run "${evrelay_args[@]}" >/dev/null
 run "${proxy_args[@]}" >/dev/null
 secs=$secs_saved
 
 echo "== oltp_point_select, $secs s per run, $threads threads, prepared statements, queries per second"
-d=(); l=(); p=(); c=(); lc=()
+d=(); l=(); e=(); p=(); c=(); lc=(); ec=()
 us_per() { echo "if ($3 > 0) ($2 - $1) * 1000000 / $ticks / $3 else 0" | bc -l; } # BEFORE AFTER QUERIES
 for r in $(seq 1 "$rounds"); do
   read -r dq _ de < <(run "${direct_args[@]}")
   before=$(cpu_ticks "$relay")
   read -r lq ln le < <(run "${relay_args[@]}")
   relay_us=$(us_per "$before" "$(cpu_ticks "$relay")" "$ln")
+  before=$(cpu_ticks "$evrelay")
+  read -r eq en ee < <(run "${evrelay_args[@]}")
+  evrelay_us=$(us_per "$before" "$(cpu_ticks "$evrelay")" "$en")
   before=$(cpu_ticks)
   if [ -n "${PROFILE:-}" ] && [ "$r" = 1 ]; then # PROFILE=FILE: a CPU profile of the first proxied run
     curl -fs "http://$admin/debug/pprof/profile?seconds=$((secs > 2 ? secs - 1 : 1))" -o "$PROFILE" &
   fi
   read -r pq pn pe < <(run "${proxy_args[@]}")
   cpu_us=$(us_per "$before" "$(cpu_ticks)" "$pn")
-  printf 'round %d: direct %7.0f  relay %7.0f  shardgate %7.0f  shardgate/direct %.2f  relay/direct %.2f  CPU us/query: relay %.1f shardgate %.1f  (errors: %s %s %s)\n' \
-    "$r" "$dq" "$lq" "$pq" "$(echo "if ($dq > 0) $pq / $dq else 0" | bc -l)" "$(echo "if ($dq > 0) $lq / $dq else 0" | bc -l)" \
-    "$relay_us" "$cpu_us" "$de" "$le" "$pe"
-  d+=("$dq"); l+=("$lq"); p+=("$pq"); c+=("$cpu_us"); lc+=("$relay_us")
+  printf 'round %d: direct %7.0f  relay %7.0f  evrelay %7.0f  shardgate %7.0f  shardgate/direct %.2f  relay/direct %.2f  evrelay/direct %.2f  CPU us/query: relay %.1f evrelay %.1f shardgate %.1f  (errors: %s %s %s %s)\n' \
+    "$r" "$dq" "$lq" "$eq" "$pq" "$(echo "if ($dq > 0) $pq / $dq else 0" | bc -l)" "$(echo "if ($dq > 0) $lq / $dq else 0" | bc -l)" \
+    "$(echo "if ($dq > 0) $eq / $dq else 0" | bc -l)" "$relay_us" "$evrelay_us" "$cpu_us" "$de" "$le" "$ee" "$pe"
+  d+=("$dq"); l+=("$lq"); e+=("$eq"); p+=("$pq"); c+=("$cpu_us"); lc+=("$relay_us"); ec+=("$evrelay_us")
 done
 dm=$(printf '%s\n' "${d[@]}" | median)
 lm=$(printf '%s\n' "${l[@]}" | median)
+em=$(printf '%s\n' "${e[@]}" | median)
+ecm=$(printf '%s\n' "${ec[@]}" | median)
 pm=$(printf '%s\n' "${p[@]}" | median)
 cm=$(printf '%s\n' "${c[@]}" | median)
 lcm=$(printf '%s\n' "${lc[@]}" | median)
-printf 'median:  direct %7.0f  relay %7.0f  shardgate %7.0f  shardgate/direct %.2f (target >= 0.60)  relay/direct %.2f  shardgate/relay %.2f\n' \
-  "$dm" "$lm" "$pm" "$(echo "if ($dm > 0) $pm / $dm else 0" | bc -l)" "$(echo "if ($dm > 0) $lm / $dm else 0" | bc -l)" \
+printf 'median:  direct %7.0f  relay %7.0f  evrelay %7.0f  shardgate %7.0f  shardgate/direct %.2f (target >= 0.60)  relay/direct %.2f  evrelay/direct %.2f  shardgate/relay %.2f\n' \
+  "$dm" "$lm" "$em" "$pm" "$(echo "if ($dm > 0) $pm / $dm else 0" | bc -l)" "$(echo "if ($dm > 0) $lm / $dm else 0" | bc -l)" \
+  "$(echo "if ($dm > 0) $em / $dm else 0" | bc -l)" \
   "$(echo "if ($lm > 0) $pm / $lm else 0" | bc -l)"
-printf '         CPU us/query: relay %.1f  shardgate %.1f  (%d rounds)\n' "$lcm" "$cm" "$rounds"
+printf '         CPU us/query: relay %.1f  evrelay %.1f  shardgate %.1f  (%d rounds)\n' "$lcm" "$ecm" "$cm" "$rounds"
