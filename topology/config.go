@@ -29,10 +29,20 @@ type Health struct {
 }
 
 // Listen names the client-facing addresses; an empty one is not served.
+// Each protocol may also listen on a Unix socket, for clients on the
+// proxy's host (PgBouncer's unix_socket_dir): the path of the socket file.
 type Listen struct {
-	Postgres string `yaml:"postgres,omitempty"`
-	MySQL    string `yaml:"mysql,omitempty"`
+	Postgres       string `yaml:"postgres,omitempty"`
+	MySQL          string `yaml:"mysql,omitempty"`
+	PostgresSocket string `yaml:"postgres_socket,omitempty"`
+	MySQLSocket    string `yaml:"mysql_socket,omitempty"`
 }
+
+// ServesPostgres reports whether PostgreSQL clients have somewhere to connect.
+func (l Listen) ServesPostgres() bool { return l.Postgres != "" || l.PostgresSocket != "" }
+
+// ServesMySQL reports whether MySQL clients have somewhere to connect.
+func (l Listen) ServesMySQL() bool { return l.MySQL != "" || l.MySQLSocket != "" }
 
 // TLSConfig is the certificate the proxy offers clients that ask for TLS
 // (PostgreSQL SSLRequest, MySQL CLIENT_SSL). Both or neither.

@@ -15,8 +15,11 @@ func buildShards(p *problems, path string, c *Database, d *DB, serverProtocol ma
 	}
 	used := map[string]string{} // address -> path that used it first, in this database
 	useAddress := func(apath, addr string) {
-		if !checkAddress(p, apath, addr, true) {
+		if !checkServerAddress(p, apath, addr) {
 			return
+		}
+		if IsSocket(addr) && d.Backend.TLS != BackendTLSDisable {
+			p.at(apath, "%s", describeSocketTLS(addr, d.Backend.TLS))
 		}
 		if first, dup := used[addr]; dup {
 			p.at(apath, "address %s is already used by %s", addr, first)

@@ -69,10 +69,12 @@ func build(cfg *Config, p *problems) *Snapshot {
 	checkAddress(p, "listen.postgres", cfg.Listen.Postgres, false)
 	checkAddress(p, "listen.mysql", cfg.Listen.MySQL, false)
 	checkAddress(p, "admin", cfg.Admin, false)
+	checkListenSocket(p, "listen.postgres_socket", cfg.Listen.PostgresSocket, true)
+	checkListenSocket(p, "listen.mysql_socket", cfg.Listen.MySQLSocket, false)
 	s.TLS = loadTLS(p, cfg.TLS)
 	s.Health = buildHealth(p, cfg.Health)
-	if cfg.Listen.Postgres == "" && cfg.Listen.MySQL == "" {
-		p.at("listen", "no listen address: set listen.postgres, listen.mysql or both")
+	if !cfg.Listen.ServesPostgres() && !cfg.Listen.ServesMySQL() {
+		p.at("listen", "no listen address: set listen.postgres, listen.mysql or both (or their _socket forms)")
 	}
 
 	for i, u := range cfg.Users {
@@ -176,12 +178,12 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 	}
 	switch d.Protocol {
 	case Postgres:
-		if listen.Postgres == "" {
-			p.at(path+".protocol", "database %q speaks postgres but listen.postgres is not set", c.Name)
+		if !listen.ServesPostgres() {
+			p.at(path+".protocol", "database %q speaks postgres but neither listen.postgres nor listen.postgres_socket is set", c.Name)
 		}
 	case MySQL:
-		if listen.MySQL == "" {
-			p.at(path+".protocol", "database %q speaks mysql but listen.mysql is not set", c.Name)
+		if !listen.ServesMySQL() {
+			p.at(path+".protocol", "database %q speaks mysql but neither listen.mysql nor listen.mysql_socket is set", c.Name)
 		}
 	case "":
 		p.at(path+".protocol", "protocol is missing (want postgres or mysql)")

@@ -49,7 +49,8 @@ type stack struct {
 	pg      *pgserver.Server
 	my      *myserver.Server
 
-	listeners struct{ pg, my, admin net.Listener }
+	// pgSock and mySock are the Unix sockets (listen.*_socket).
+	listeners struct{ pg, my, pgSock, mySock, admin net.Listener }
 	draining  atomic.Bool
 }
 
@@ -57,8 +58,8 @@ type stack struct {
 // at once, before anything runs) and builds the servers.
 func newStack(store *topology.Store, o stackOptions, log *slog.Logger) (*stack, error) {
 	snap := store.Current()
-	if snap.Listen.Postgres == "" && snap.Listen.MySQL == "" {
-		return nil, errors.New("the topology sets neither listen.postgres nor listen.mysql: nothing to serve")
+	if !snap.Listen.ServesPostgres() && !snap.Listen.ServesMySQL() {
+		return nil, errors.New("the topology sets no listen address (listen.postgres, listen.mysql or their _socket forms): nothing to serve")
 	}
 	s := &stack{store: store, log: log, reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -84,15 +85,27 @@ func newStack(store *topology.Store, o stackOptions, log *slog.Logger) (*stack, 
 	s.listeners.pg = listen(snap.Listen.Postgres, "listen.postgres")
 	s.listeners.my = listen(snap.Listen.MySQL, "listen.mysql")
 	s.listeners.admin = listen(snap.Admin, "admin")
+	socket := func(path, what string) net.Listener {
+		if path == "" || err != nil {
+			return nil
+		}
+		var ln net.Listener
+		if ln, err = listenSocket(path); err != nil {
+			err = fmt.Errorf("%s: %w", what, err)
+		}
+		return ln
+	}
+	s.listeners.pgSock = socket(snap.Listen.PostgresSocket, "listen.postgres_socket")
+	s.listeners.mySock = socket(snap.Listen.MySQLSocket, "listen.mysql_socket")
 	if err != nil {
 		s.closeListeners()
 		return nil, err
 	}
-	if s.listeners.pg != nil {
+	if s.listeners.pg != nil || s.listeners.pgSock != nil {
 		s.pg = pgserver.New(store, pgserver.Options{AuthMethod: o.pgAuth, Logger: log, Health: s.monitor, Metrics: s.metrics, DrainTimeout: o.drain})
 		s.metrics.AddPoolSource(s.pg.PoolStats)
 	}
-	if s.listeners.my != nil {
+	if s.listeners.my != nil || s.listeners.mySock != nil {
 		if s.my, err = myserver.New(store, myserver.Options{AuthMethod: o.myAuth, Logger: log, Health: s.monitor, Metrics: s.metrics, DrainTimeout: o.drain}); err != nil {
 			s.closeListeners()
 			return nil, err
@@ -103,7 +116,7 @@ func newStack(store *topology.Store, o stackOptions, log *slog.Logger) (*stack, 
 }
 
 func (s *stack) closeListeners() {
-	for _, ln := range []net.Listener{s.listeners.pg, s.listeners.my, s.listeners.admin} {
+	for _, ln := range []net.Listener{s.listeners.pg, s.listeners.my, s.listeners.pgSock, s.listeners.mySock, s.listeners.admin} {
 		if ln != nil {
 			ln.Close()
 		}
@@ -115,8 +128,15 @@ func (s *stack) describe(w io.Writer) {
 	if ln := s.listeners.pg; ln != nil {
 		fmt.Fprintf(w, "shardgate: serving PostgreSQL on %s\n", ln.Addr())
 	}
+	if ln := s.listeners.pgSock; ln != nil {
+		dir, port := socketDirPort(ln.Addr().String())
+		fmt.Fprintf(w, "shardgate: serving PostgreSQL on %s (psql -h %s -p %s)\n", ln.Addr(), dir, port)
+	}
 	if ln := s.listeners.my; ln != nil {
 		fmt.Fprintf(w, "shardgate: serving MySQL on %s\n", ln.Addr())
+	}
+	if ln := s.listeners.mySock; ln != nil {
+		fmt.Fprintf(w, "shardgate: serving MySQL on %s (mariadb --socket %s)\n", ln.Addr(), ln.Addr())
 	}
 	if ln := s.listeners.admin; ln != nil {
 		fmt.Fprintf(w, "shardgate: admin on http://%s (/metrics /healthz /readyz /topology)\n", ln.Addr())
@@ -155,10 +175,10 @@ func (s *stack) run(ctx context.Context, o stackOptions) error {
 	errs := make(chan error, 2)
 	var proxies sync.WaitGroup
 	if s.pg != nil {
-		proxies.Go(func() { errs <- s.pg.Serve(ctx, s.listeners.pg) })
+		proxies.Go(func() { errs <- s.pg.Serve(ctx, serving(s.listeners.pg, s.listeners.pgSock)...) })
 	}
 	if s.my != nil {
-		proxies.Go(func() { errs <- s.my.Serve(ctx, s.listeners.my) })
+		proxies.Go(func() { errs <- s.my.Serve(ctx, serving(s.listeners.my, s.listeners.mySock)...) })
 	}
 	go func() {
 		<-ctx.Done()
@@ -209,7 +229,8 @@ func (s *stack) listenChanged(snap *topology.Snapshot) bool {
 		return ln.Addr().String() != addr && !sameAddr(ln.Addr(), addr)
 	}
 	return differs(s.listeners.pg, snap.Listen.Postgres) || differs(s.listeners.my, snap.Listen.MySQL) ||
-		differs(s.listeners.admin, snap.Admin)
+		differs(s.listeners.admin, snap.Admin) ||
+		differs(s.listeners.pgSock, snap.Listen.PostgresSocket) || differs(s.listeners.mySock, snap.Listen.MySQLSocket)
 }
 
 // sameAddr compares a listener's address with a configured one that may
@@ -249,6 +270,12 @@ func (s *stack) view() any {
 	}
 	if ln := s.listeners.my; ln != nil {
 		v.Listen.MySQL = ln.Addr().String()
+	}
+	if ln := s.listeners.pgSock; ln != nil {
+		v.Listen.PostgresSocket = ln.Addr().String()
+	}
+	if ln := s.listeners.mySock; ln != nil {
+		v.Listen.MySQLSocket = ln.Addr().String()
 	}
 	if ln := s.listeners.admin; ln != nil {
 		v.Admin = ln.Addr().String()

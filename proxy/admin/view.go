@@ -40,8 +40,10 @@ type SourceView struct {
 
 // ListenView is the client-facing addresses; empty ones are not served.
 type ListenView struct {
-	Postgres string `json:"postgres,omitempty"`
-	MySQL    string `json:"mysql,omitempty"`
+	Postgres       string `json:"postgres,omitempty"`
+	MySQL          string `json:"mysql,omitempty"`
+	PostgresSocket string `json:"postgres_socket,omitempty"`
+	MySQLSocket    string `json:"mysql_socket,omitempty"`
 }
 
 // DatabaseView is one logical database.
@@ -140,8 +142,9 @@ func BuildView(snap *topology.Snapshot, servers func() []ServerView, pools ...fu
 	}
 
 	v := View{
-		Source:    SourceView{Path: snap.Source.Path, SHA256: snap.Source.SHA256, LoadedAt: snap.Source.LoadedAt},
-		Listen:    ListenView{Postgres: snap.Listen.Postgres, MySQL: snap.Listen.MySQL},
+		Source: SourceView{Path: snap.Source.Path, SHA256: snap.Source.SHA256, LoadedAt: snap.Source.LoadedAt},
+		Listen: ListenView{Postgres: snap.Listen.Postgres, MySQL: snap.Listen.MySQL,
+			PostgresSocket: snap.Listen.PostgresSocket, MySQLSocket: snap.Listen.MySQLSocket},
 		Admin:     snap.Admin,
 		Databases: make([]DatabaseView, 0, len(snap.Databases())),
 	}

@@ -2,7 +2,9 @@ package drain
 
 import (
 	"context"
+	"io"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -90,7 +92,7 @@ func TestServe(t *testing.T) {
 	started, finish := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		_, err := g.Serve(ctx, ln, 10*time.Second, func(hctx context.Context, nc net.Conn, c *Conn) {
+		_, err := g.Serve(ctx, []net.Listener{ln}, 10*time.Second, func(hctx context.Context, nc net.Conn, c *Conn) {
 			c.Busy()
 			close(started)
 			<-finish
@@ -120,5 +122,54 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after the handler finished")
+	}
+}
+
+// Serve accepts on every listener it is given (a TCP port and a Unix
+// socket), and ctx's end closes them all.
+func TestServeSeveralListeners(t *testing.T) {
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	unix, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGroup()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := g.Serve(ctx, []net.Listener{tcp, unix}, 10*time.Second, func(_ context.Context, nc net.Conn, _ *Conn) {
+			nc.Write([]byte(nc.LocalAddr().Network()))
+		})
+		done <- err
+	}()
+	for _, addr := range []struct{ network, address string }{{"tcp", tcp.Addr().String()}, {"unix", sock}} {
+		c, err := net.Dial(addr.network, addr.address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(c)
+		c.Close()
+		if err != nil || string(got) != addr.network {
+			t.Errorf("%s: handler wrote %q (%v), want %q", addr.network, got, err, addr.network)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after ctx ended")
+	}
+	for _, addr := range []struct{ network, address string }{{"tcp", tcp.Addr().String()}, {"unix", sock}} {
+		if c, err := net.Dial(addr.network, addr.address); err == nil {
+			c.Close()
+			t.Errorf("%s listener still accepts after Serve returned", addr.network)
+		}
 	}
 }

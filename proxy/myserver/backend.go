@@ -67,7 +67,7 @@ func dialBackend(ctx context.Context, addr string, cred topology.Backend, timeou
 	if err != nil {
 		return nil, fmt.Errorf("TLS to %s: %w", addr, err)
 	}
-	cfg := mysqlwire.BackendConfig{Addr: addr, User: cred.User, Password: cred.Password, Database: cred.Database, DialTimeout: timeout, TLS: conf}
+	cfg := mysqlwire.BackendConfig{Addr: addr, Network: topology.Network(addr), User: cred.User, Password: cred.Password, Database: cred.Database, DialTimeout: timeout, TLS: conf}
 	b, err := mysqlwire.DialBackend(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("log in to %s: %w", addr, err)

@@ -141,16 +141,17 @@ func (s *Server) knownDatabase(name string) bool {
 // SetMaxClients changes the client limit (0: none) for new connections.
 func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 
-// Serve accepts clients on ln until ctx ends. Then it stops accepting,
+// Serve accepts clients on each of lns (a TCP port, a Unix socket) until
+// ctx ends. Then it stops accepting,
 // closes idle sessions, lets running statements and open transactions
 // finish for up to DrainTimeout, closes what remains and the backend
 // pools.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+func (s *Server) Serve(ctx context.Context, lns ...net.Listener) error {
 	defer twophase.Background(s.opts.ResolveEvery, s.log, func(ctx context.Context) error {
 		_, err := s.ResolvePrepared(ctx, s.opts.ResolveAfter)
 		return err
 	})()
-	forced, err := s.conns.Serve(ctx, ln, s.opts.DrainTimeout, s.serveConn)
+	forced, err := s.conns.Serve(ctx, lns, s.opts.DrainTimeout, s.serveConn)
 	if forced > 0 {
 		s.log.Warn("mysql sessions still busy at the end of the drain were closed", "sessions", forced)
 	}

@@ -14,9 +14,11 @@ import (
 // BackendConfig says how to reach and log in to one MySQL/MariaDB server.
 type BackendConfig struct {
 	Addr, User, Password, Database string
+	// Network is Addr's: "tcp" (the default when empty) or "unix".
+	Network string
 	// Collation of the connection; default "utf8mb4_general_ci".
 	Collation string
-	// DialTimeout bounds the TCP connect (the login is bounded by ctx).
+	// DialTimeout bounds the connect (the login is bounded by ctx).
 	DialTimeout time.Duration
 	// TLS, when set, encrypts the connection (SSL request, then the TLS
 	// handshake, then the login); a server that offers no TLS is refused.
@@ -74,7 +76,11 @@ func DialBackend(ctx context.Context, cfg BackendConfig) (*Backend, error) {
 		collID = handshakeCollations[DefaultCollation]
 	}
 	d := net.Dialer{Timeout: cfg.DialTimeout}
-	nc, err := d.DialContext(ctx, "tcp", cfg.Addr)
+	network := cfg.Network
+	if network == "" {
+		network = "tcp"
+	}
+	nc, err := d.DialContext(ctx, network, cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("mysqlwire: dial %s: %w", cfg.Addr, err)
 	}

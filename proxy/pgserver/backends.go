@@ -40,7 +40,7 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			var d net.Dialer
-			nc, err := d.DialContext(ctx, "tcp", addr)
+			nc, err := d.DialContext(ctx, topology.Network(addr), addr)
 			if err != nil {
 				return nil, err
 			}

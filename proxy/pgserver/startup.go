@@ -182,7 +182,7 @@ func (s *Server) cancel(key uint64) {
 func (s *Server) cancelConns(conns []*backendConn) {
 	for _, c := range conns {
 		go func() {
-			nc, err := net.DialTimeout("tcp", c.addr, 5*time.Second)
+			nc, err := net.DialTimeout(topology.Network(c.addr), c.addr, 5*time.Second)
 			if err != nil {
 				return
 			}

@@ -179,7 +179,7 @@ func (s *myServer) dial(ctx context.Context, addr string, cred topology.Backend)
 			return nil
 		},
 	}
-	c, err := client.ConnectWithDialer(ctx, "tcp", addr, cred.User, cred.Password, cred.Database, dialer, opts...)
+	c, err := client.ConnectWithDialer(ctx, topology.Network(addr), addr, cred.User, cred.Password, cred.Database, dialer, opts...)
 	release()
 	if err != nil {
 		if raw != nil {

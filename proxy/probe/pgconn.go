@@ -23,7 +23,7 @@ type pgConn struct {
 // dialPG connects and logs in, all within ctx.
 func dialPG(ctx context.Context, addr string, cred topology.Backend) (*pgConn, error) {
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	nc, err := d.DialContext(ctx, topology.Network(addr), addr)
 	if err != nil {
 		return nil, ioError(ctx, addr, err)
 	}

@@ -151,6 +151,16 @@ type Node struct {
 	proc *process
 }
 
+// SocketPath is the Unix socket a process on this host reaches n by, as
+// a topology server address: for PostgreSQL the socket file in its socket
+// directory, for MariaDB the socket itself.
+func (n *Node) SocketPath() string {
+	if n.Kind == KindPostgres {
+		return filepath.Join(n.Socket, fmt.Sprintf(".s.PGSQL.%d", n.Port))
+	}
+	return n.Socket
+}
+
 func (n *Node) String() string {
 	return fmt.Sprintf("%s shard %d %s (%s)", n.Kind, n.Shard, n.name(), n.Addr)
 }
