@@ -17,6 +17,8 @@
 //     finds nothing: the cheapest a Go process in the path gets, the
 //     shape of PgBouncer's event loop.
 //
+// Usage:
+//
 //	relay -listen 127.0.0.1:7000 -target 127.0.0.1:5432 [-mode epoll]
 package main
 
