@@ -8,9 +8,9 @@ import (
 )
 
 // A server address is host:port, or the absolute path of a Unix socket
-// when the proxy runs on the server's host: a local socket costs the
-// kernel less per round trip than loopback TCP, which is why PgBouncer
-// deployments use one. For PostgreSQL the path is the socket file itself,
+// when the proxy runs on the server's host, as PgBouncer often does (no
+// TCP port to open on the server, peer authentication possible). For
+// PostgreSQL the path is the socket file itself,
 // <unix_socket_directories>/.s.PGSQL.<port>; for MariaDB and MySQL it is
 // the server's `socket` setting.
 
