@@ -56,6 +56,9 @@ type User struct {
 	Name        string `yaml:"name"`
 	Password    string `yaml:"password,omitempty"`
 	PasswordEnv string `yaml:"password_env,omitempty"`
+	// Admin lets the user ask the proxy about itself (SHOW SHARDGATE ...:
+	// servers, pools, clients) on its SQL connections.
+	Admin bool `yaml:"admin,omitempty"`
 }
 
 // Database is one logical database: what clients see as a database name,

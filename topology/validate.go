@@ -91,7 +91,7 @@ func build(cfg *Config, p *problems) *Snapshot {
 		if ok && pw == "" {
 			p.at(path, "user %q has no password: set password or password_env", u.Name)
 		}
-		s.users[u.Name] = User{Name: u.Name, Password: pw}
+		s.users[u.Name] = User{Name: u.Name, Password: pw, Admin: u.Admin}
 	}
 	if len(cfg.Users) == 0 {
 		p.at("users", "no users: clients could not log in")

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/shardgate/shardgate/proxy/admin"
+	"github.com/shardgate/shardgate/proxy/console"
+	"github.com/shardgate/shardgate/proxy/drain"
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/myserver"
 	"github.com/shardgate/shardgate/proxy/pgserver"
@@ -102,11 +104,11 @@ func newStack(store *topology.Store, o stackOptions, log *slog.Logger) (*stack, 
 		return nil, err
 	}
 	if s.listeners.pg != nil || s.listeners.pgSock != nil {
-		s.pg = pgserver.New(store, pgserver.Options{AuthMethod: o.pgAuth, Logger: log, Health: s.monitor, Metrics: s.metrics, DrainTimeout: o.drain})
+		s.pg = pgserver.New(store, pgserver.Options{AuthMethod: o.pgAuth, Logger: log, Health: s.monitor, Metrics: s.metrics, DrainTimeout: o.drain, Console: s.console()})
 		s.metrics.AddPoolSource(s.pg.PoolStats)
 	}
 	if s.listeners.my != nil || s.listeners.mySock != nil {
-		if s.my, err = myserver.New(store, myserver.Options{AuthMethod: o.myAuth, Logger: log, Health: s.monitor, Metrics: s.metrics, DrainTimeout: o.drain}); err != nil {
+		if s.my, err = myserver.New(store, myserver.Options{AuthMethod: o.myAuth, Logger: log, Health: s.monitor, Metrics: s.metrics, DrainTimeout: o.drain, Console: s.console()}); err != nil {
 			s.closeListeners()
 			return nil, err
 		}
@@ -254,7 +256,33 @@ func (s *stack) ready() error {
 }
 
 // view is /topology: the snapshot with each server's health and pools.
-func (s *stack) view() any {
+func (s *stack) view() any { return s.topologyView() }
+
+// console is what SHOW SHARDGATE reads on either protocol: /topology's
+// view and the clients of both proxies.
+func (s *stack) console() console.Sources {
+	return console.Sources{View: s.topologyView, Clients: s.clients}
+}
+
+// clients lists the connected clients of both proxies.
+func (s *stack) clients() []console.Client {
+	var out []console.Client
+	add := func(protocol string) func(drain.ConnInfo) {
+		return func(c drain.ConnInfo) {
+			out = append(out, console.Client{Protocol: protocol, User: c.User, Database: c.Database,
+				Remote: c.Remote, Since: c.Since, Active: !c.Idle})
+		}
+	}
+	if s.pg != nil {
+		s.pg.EachClient(add(string(topology.Postgres)))
+	}
+	if s.my != nil {
+		s.my.EachClient(add(string(topology.MySQL)))
+	}
+	return out
+}
+
+func (s *stack) topologyView() admin.View {
 	var pools []func() []metrics.PoolStat
 	if s.pg != nil {
 		pools = append(pools, s.pg.PoolStats)

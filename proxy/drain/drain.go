@@ -8,6 +8,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"time"
 )
 
 // Group is the client connections of one listener. Safe for concurrent
@@ -21,9 +22,18 @@ type Group struct {
 
 // Conn is one client connection of a Group.
 type Conn struct {
-	g    *Group
-	nc   net.Conn
-	idle bool
+	g              *Group
+	nc             net.Conn
+	idle           bool
+	since          time.Time
+	user, database string // once logged in (see Describe)
+}
+
+// ConnInfo is what Each tells of a connection.
+type ConnInfo struct {
+	Remote, User, Database string
+	Since                  time.Time
+	Idle                   bool
 }
 
 // NewGroup returns an empty group.
@@ -39,9 +49,37 @@ func (g *Group) Add(nc net.Conn) (*Conn, bool) {
 	if g.draining {
 		return nil, false
 	}
-	c := &Conn{g: g, nc: nc}
+	c := &Conn{g: g, nc: nc, since: time.Now()}
 	g.conns[c] = struct{}{}
 	return c, true
+}
+
+// Describe records who the connection logged in as and the database it
+// uses (again after a USE), for Each.
+func (c *Conn) Describe(user, database string) {
+	c.g.mu.Lock()
+	c.user, c.database = user, database
+	c.g.mu.Unlock()
+}
+
+// Each calls f for every connection of the group (outside the group's
+// lock, on a copy).
+func (g *Group) Each(f func(ConnInfo)) {
+	g.mu.Lock()
+	infos := make([]ConnInfo, 0, len(g.conns))
+	conns := make([]net.Conn, 0, len(g.conns))
+	for c := range g.conns {
+		infos = append(infos, ConnInfo{User: c.user, Database: c.database, Since: c.since, Idle: c.idle})
+		conns = append(conns, c.nc)
+	}
+	g.mu.Unlock()
+	for i := range infos {
+		infos[i].Remote = "unix socket" // whose peers have no address
+		if a := conns[i].RemoteAddr(); a != nil && a.Network() != "unix" {
+			infos[i].Remote = a.String()
+		}
+		f(infos[i])
+	}
 }
 
 // Idle says the session is about to wait for its next command with no

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shardgate/shardgate/proxy/console"
 	"github.com/shardgate/shardgate/proxy/merge"
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
@@ -44,6 +45,9 @@ func (s *session) execute(ctx context.Context, w *work) error {
 }
 
 func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
+	if console.IsCommand(w.sql) { // no grammar knows SHOW SHARDGATE
+		return metrics.RouteLocal, s.console(w)
+	}
 	db, err := s.db()
 	noDB := false
 	if err != nil && s.dbName == "" {

@@ -94,6 +94,7 @@ func (s *session) run(ctx context.Context, nc net.Conn) error {
 		return err
 	}
 	s.c, s.dbName, s.raw = c, c.Database, nc
+	s.drain.Describe(c.User, c.Database)
 	s.watcher = netcheck.NewWatcher(nc, watchAfter, s.clientGone)
 	s.idle = netcheck.NewIdleDeadline(nc)
 	s.autocommit = true
@@ -249,6 +250,7 @@ func (s *session) useDatabase(name string) error {
 		return &mysqlwire.Error{Code: 1235, State: "42000", Message: "shardgate: USE of another database inside a transaction is not supported"}
 	}
 	s.dbName = name
+	s.drain.Describe(s.c.User, name)
 	return nil
 }
 

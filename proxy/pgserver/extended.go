@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgproto3/v2"
 
+	"github.com/shardgate/shardgate/proxy/console"
 	"github.com/shardgate/shardgate/proxy/pgwire"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/topology"
@@ -247,6 +248,9 @@ func (s *session) describeLease(ctx context.Context, db *topology.DB) (l *lease,
 // descriptions and remembers the parameter types (binary parameters are
 // decoded by them for routing).
 func (s *session) describeStatement(ctx context.Context, st *preparedStmt) error {
+	if console.IsCommand(st.sql) {
+		return s.describeConsole(st.sql, true)
+	}
 	st.rowDesc = []byte{} // NoData unless a RowDescription comes
 	return s.describe(ctx, st, false, func(c *backendConn, name string) {
 		c.w.Send(&pgproto3.Describe{ObjectType: 'S', Name: name})
@@ -256,6 +260,9 @@ func (s *session) describeStatement(ctx context.Context, st *preparedStmt) error
 // describePortal answers a Describe P that no Execute followed: the
 // statement's row description with the portal's formats, from a server.
 func (s *session) describePortal(ctx context.Context, p *portal) error {
+	if console.IsCommand(p.stmt.sql) {
+		return s.describeConsole(p.stmt.sql, false)
+	}
 	return s.describe(ctx, p.stmt, true, func(c *backendConn, name string) {
 		b := *p.bind
 		b.PreparedStatement = name

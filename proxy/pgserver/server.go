@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shardgate/shardgate/proxy/console"
 	"github.com/shardgate/shardgate/proxy/drain"
 	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/proxy/pgwire"
@@ -40,6 +41,10 @@ type Options struct {
 	// Metrics records connections, statements and errors; nil: a private
 	// registry nobody scrapes.
 	Metrics *metrics.Metrics
+	// Console is what SHOW SHARDGATE statements read (the whole proxy's
+	// servers, pools and clients); zero: they see this server's topology
+	// only.
+	Console console.Sources
 	// DrainTimeout is how long Serve lets open transactions and running
 	// statements finish after its context ends (0: 30s).
 	DrainTimeout time.Duration

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgproto3/v2"
 
+	"github.com/shardgate/shardgate/proxy/console"
 	"github.com/shardgate/shardgate/proxy/drain"
 	"github.com/shardgate/shardgate/proxy/merge"
 	"github.com/shardgate/shardgate/proxy/metrics"
@@ -99,6 +100,7 @@ func (s *session) run(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
+	s.drain.Describe(s.user, s.dbName)
 	for {
 		if !s.tx.open && !s.ext.pending && s.drain.Idle() {
 			// As a PostgreSQL server shutting down tells its idle clients.
@@ -316,6 +318,9 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 		s.srv.columns.Forget(db.Name) // a table's columns may change
 	}
 	if err != nil {
+		if console.IsCommand(w.sql) { // no grammar knows SHOW SHARDGATE
+			return metrics.RouteLocal, s.console(w)
+		}
 		if done, lerr := s.sessionCommand(w.sql); done {
 			return metrics.RouteLocal, lerr
 		}
