@@ -40,8 +40,12 @@ type backendConn struct {
 	// reset before the next use, whichever session it serves.
 	stale bool
 	// userLocks: a GET_LOCK ran here since the last RELEASE_ALL_LOCKS:
-	// the session keeps it (see userlocks.go).
-	userLocks bool
+	// the session keeps it (see userlocks.go). lockNames are the names
+	// those GET_LOCKs asked for, when each could be read; releasedLock: a
+	// RELEASE_LOCK ran since, so the names are worth checking.
+	userLocks    bool
+	lockNames    *lockNames
+	releasedLock bool
 	// tableLocks: a LOCK TABLES ran here since the last UNLOCK TABLES.
 	tableLocks bool
 
@@ -306,11 +310,12 @@ var untrackedState = regexp.MustCompile(`(?i):=|\btemporary\b|\binto\s+@|^\s*(?:
 // pattern needs an '@', "temporary", a leading keyword or "get_lock", and
 // user locks "get_lock" or "release_all_locks": all but the first two
 // contain "lock".
-func markState(c *backendConn, sql string) {
+func markState(c *backendConn, w *work) {
+	sql := w.sql
 	if c == nil || !mayLeaveState(sql) {
 		return
 	}
-	noteUserLocks(c, sql)
+	noteUserLocks(c, w)
 	if !c.dirty && untrackedState.MatchString(sql) {
 		c.dirty = true
 	}

@@ -212,7 +212,7 @@ func (s *session) singleOnce(ctx context.Context, db *topology.DB, t router.Targ
 		return err
 	}
 	status, err := s.relay(ctx, l.conn, w, t)
-	markState(l.conn, w.sql)
+	markState(l.conn, w)
 	broken := breaksConn(err) || s.killed.Load() || (!s.tx.open && status&statusInTrans != 0)
 	s.release(l, broken)
 	return err

@@ -75,7 +75,7 @@ func (s *session) multiOnce(ctx context.Context, db *topology.DB, plan *router.P
 		}
 		results[i] = &shardResult{c: l.conn, binary: w.binary}
 		conns[i] = l.conn
-		markState(l.conn, w.sql)
+		markState(l.conn, w)
 	}
 	s.watch(ctx, conns)
 	defer s.unwatch()

@@ -84,3 +84,48 @@ func TestUserLocksStayWithTheirClient(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A client that releases its last user lock with RELEASE_LOCK gets its
+// held server connection back into the pool, whether the lock's name was
+// a literal or a bound parameter; while one of its locks is still taken,
+// or one whose name the proxy could not read, the connection stays held.
+func TestReleaseLockGivesTheConnectionBack(t *testing.T) {
+	f := startFixture(t, 0, func(c *topology.Config) { c.Databases[0].Pool.MaxPerBackend = 2 })
+	ctx := t.Context()
+	primary := f.db.Unsharded.Primary // user locks name no table: they run there
+	inUse := func() int {
+		n := 0
+		for _, p := range f.srv.PoolStats() {
+			if p.Backend == primary {
+				n += p.InUse
+			}
+		}
+		return n
+	}
+	for _, mode := range []string{"true", "false"} {
+		t.Run("interpolateParams="+mode, func(t *testing.T) {
+			c, err := f.open(t, map[string]string{"interpolateParams": mode}).Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			step := func(query string, args []any, wantHeld int) {
+				t.Helper()
+				var got sql.NullInt64
+				if err := c.QueryRowContext(ctx, query, args...).Scan(&got); err != nil {
+					t.Fatalf("%s: %v", query, err)
+				}
+				if n := inUse(); n != wantHeld {
+					t.Fatalf("after %s %v: %d connections of %s in use, want %d", query, args, n, primary, wantHeld)
+				}
+			}
+			step("SELECT GET_LOCK(?, 5)", []any{"jobs"}, 1)
+			step("SELECT GET_LOCK('mail', 5)", nil, 1)
+			step("SELECT RELEASE_LOCK('jobs')", nil, 1) // 'mail' is still taken
+			step("SELECT RELEASE_LOCK(?)", []any{"mail"}, 0)
+			step("SELECT GET_LOCK(CONCAT('a', ?), 5)", []any{"b"}, 1)
+			step("SELECT RELEASE_LOCK('ab')", nil, 1) // the proxy could not read the name: kept
+			step("SELECT RELEASE_ALL_LOCKS()", nil, 0)
+		})
+	}
+}
