@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 const golden = "testdata/console.golden"
 
 // fixture is testdata/console.yaml with fixed health, pools and clients.
-func fixture(t *testing.T) (*topology.Snapshot, Sources) {
+func fixture(t testing.TB) (*topology.Snapshot, Sources) {
 	t.Helper()
 	data, err := os.ReadFile("testdata/console.yaml")
 	if err != nil {
