@@ -24,6 +24,15 @@ func (p *Plan) String() string {
 	if p.SessionSQL != "" {
 		fmt.Fprintf(&b, "session_sql: %s\n", p.SessionSQL)
 	}
+	if m := p.Statement.ReadOnly; m != 0 {
+		fmt.Fprintf(&b, "read_only: %d\n", m)
+	}
+	if m := p.Statement.SessionReadOnly; m != 0 {
+		fmt.Fprintf(&b, "session_read_only: %d\n", m)
+	}
+	for _, set := range p.Statement.SessionSets {
+		fmt.Fprintf(&b, "session_set: %s\n", set[1])
+	}
 	for _, t := range p.Targets {
 		fmt.Fprintf(&b, "target: %s %s\n", t.Shard.Name, t.Role)
 		if t.SQL != "" {

@@ -24,6 +24,11 @@ func (c *planner) setConfig() (*Plan, error) {
 	}
 	st := *c.st // the analyzed statement is shared through the cache: a copy
 	st.Object, st.SetLocal = strings.ToLower(name), local
+	if st.Object == "default_transaction_read_only" && !local {
+		if value, null, err := c.b.text(args[1]); err == nil && !null {
+			st.SessionReadOnly = AccessMode(value)
+		}
+	}
 	p := &Plan{Statement: &st, Route: RouteLocal, Reason: "set_config() is a SET: handled by the session"}
 	if c.b.fromClient(args[0]) || c.b.fromClient(args[1]) || c.b.fromClient(args[2]) {
 		// The session keeps settings as statements to run again: one
@@ -39,6 +44,19 @@ func (c *planner) setConfig() (*Plan, error) {
 		p.SessionSQL = fmt.Sprintf("SELECT pg_catalog.set_config(%s, %s, %t)", quoteLiteral(name), v, local)
 	}
 	return p, nil
+}
+
+// AccessMode reads a boolean setting's value (on/off, true/false, yes/no,
+// 1/0, in any case) as an access mode (see Statement.ReadOnly): 1 for
+// read only, -1 for read write, 0 when it is none of those.
+func AccessMode(value string) int8 {
+	switch strings.ToLower(strings.TrimSpace(value)) {
+	case "on", "true", "yes", "1", "t", "y":
+		return 1
+	case "off", "false", "no", "0", "f", "n":
+		return -1
+	}
+	return 0
 }
 
 // quoteLiteral writes s as a PostgreSQL string constant, whatever

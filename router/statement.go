@@ -75,6 +75,19 @@ type Statement struct {
 	// single_shard: the servers refuse its writes, so it has nothing to
 	// commit atomically.
 	ReadOnly int8
+	// SessionReadOnly is what a SET says of the access mode of the
+	// session's later transactions (PostgreSQL SET SESSION
+	// CHARACTERISTICS AS TRANSACTION, default_transaction_read_only;
+	// MySQL SET SESSION TRANSACTION, tx_read_only): 1 READ ONLY, -1 READ
+	// WRITE (RESET and DEFAULT included), 0 nothing. The servers get the
+	// SET on every connection the session uses, so they enforce it, and
+	// its transactions count as declared READ ONLY.
+	SessionReadOnly int8
+	// SessionSets are the settings a SET SESSION CHARACTERISTICS AS
+	// TRANSACTION amounts to, each as its own SET: {name, statement} of
+	// default_transaction_isolation, _read_only and _deferrable. A session
+	// keeps them one by one, so a later SET or RESET of one replaces it.
+	SessionSets [][2]string
 	// SetConfig: the statement is PostgreSQL's SELECT set_config(name,
 	// value, is_local) and nothing else, a SET in function form; the
 	// planner reads Object and SetLocal from the values. ConfigLocals are

@@ -65,7 +65,7 @@ func (s *session) acquire(ctx context.Context, db *topology.DB, t router.Target)
 // sendTo (see join).
 func (s *session) acquireFor(ctx context.Context, db *topology.DB, t router.Target, opening bool) (lease, error) {
 	if !s.autocommit && !s.tx.open {
-		s.openTx(nil) // autocommit=0: every statement is in a transaction
+		s.openTx(nil, 0) // autocommit=0: every statement is in a transaction
 	}
 	if s.tx.open {
 		return s.join(ctx, db, t.Shard, opening)

@@ -298,3 +298,69 @@ func TestReadOnlyTransactionSpansShards(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A session whose SETs make its transactions READ ONLY (SET SESSION
+// TRANSACTION READ ONLY, as MariaDB Connector/J's setReadOnly(true) sends;
+// tx_read_only; SET TRANSACTION READ ONLY for the next one) may read from
+// every shard in a plain START TRANSACTION, or with autocommit off, under
+// single_shard, and no shard takes a write; READ WRITE, DEFAULT or a
+// transaction after the one-shot form end it.
+func TestSessionReadOnlyDefault(t *testing.T) {
+	f := startFixture(t, 0)
+	ctx := t.Context()
+	db := f.open(t, nil)
+	if _, err := db.ExecContext(ctx, "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four')"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := c.ExecContext(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	// spans reports whether a transaction begun by begin may count the
+	// users of every shard; it fails the test if a write goes through.
+	spans := func(begin string) bool {
+		t.Helper()
+		exec(begin)
+		defer exec("ROLLBACK")
+		var n int
+		err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&n)
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && me.Number == 1235 {
+			return false
+		}
+		if err != nil || n != 4 {
+			t.Fatalf("%s: count over every shard: %d, %v", begin, n, err)
+		}
+		for id := 1; id <= 4; id++ { // one of them on the shard the transaction started on
+			if _, err := c.ExecContext(ctx, "UPDATE users SET name = 'x' WHERE id = ?", id); err == nil {
+				t.Fatalf("%s: a write of user %d in a read-only transaction went through", begin, id)
+			}
+		}
+		return true
+	}
+	steps := []struct {
+		set, begin string
+		want       bool
+	}{
+		{"SET SESSION TRANSACTION READ ONLY", "START TRANSACTION", true},
+		{"SET SESSION TRANSACTION READ WRITE", "START TRANSACTION", false},
+		{"SET @@session.tx_read_only = 1", "BEGIN", true},
+		{"SET SESSION tx_read_only = DEFAULT", "BEGIN", false},
+		{"SET TRANSACTION READ ONLY", "START TRANSACTION", true}, // the next transaction only:
+		{"SET @x = 1", "START TRANSACTION", false},              // not this one
+		{"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", "SET autocommit = 0", true},
+	}
+	for _, st := range steps {
+		exec(st.set)
+		if got := spans(st.begin); got != st.want {
+			t.Errorf("after %s, %s: may read every shard: %v, want %v", st.set, st.begin, got, st.want)
+		}
+	}
+}

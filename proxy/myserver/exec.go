@@ -68,7 +68,7 @@ func (s *session) executePlan(ctx context.Context, w *work) (string, error) {
 		return metrics.RouteLocal, s.unlockTables(w)
 	}
 	req := router.Request{DB: db, SQL: w.sql, Params: w.rparams,
-		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.pinned(), ReadOnly: s.tx.open && s.tx.readOnly}}
+		Session: router.Session{InTransaction: s.tx.open || !s.autocommit, Pinned: s.tx.pinned(), ReadOnly: s.readOnlyTx()}}
 	plan, err := s.route(w, req)
 	if need := router.ColumnsNeeded(err); need != nil {
 		// INSERT INTO t VALUES (...): learn t's column order from a server.

@@ -19,6 +19,9 @@ type setting struct {
 	// single: the SET assigns one variable from constants, so a later
 	// single SET of the same variable may replace it.
 	single bool
+	// readOnly is what the SET says of the access mode of the session's
+	// transactions (router.Statement.SessionReadOnly).
+	readOnly int8
 }
 
 // local handles what the router leaves to the session: transaction
@@ -34,8 +37,7 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 				return err
 			}
 		}
-		s.openTx([]string{w.sql})
-		s.tx.readOnly = st.ReadOnly > 0
+		s.openTx([]string{w.sql}, st.ReadOnly)
 		return s.sendOK(0, 0, w.more)
 	case router.KindCommit, router.KindRollback:
 		return s.finishTx(ctx, w, st.Kind == router.KindCommit)
@@ -109,6 +111,9 @@ func (s *session) set(ctx context.Context, db *topology.DB, st *router.Statement
 			s.tx.deferred = append(s.tx.deferred, w.sql)
 		default:
 			s.nextTx = append(s.nextTx, w.sql)
+			if st.ReadOnly != 0 {
+				s.nextReadOnly = st.ReadOnly // SET TRANSACTION READ ONLY / READ WRITE
+			}
 		}
 		return s.sendOK(0, 0, w.more)
 	}
@@ -124,6 +129,7 @@ func (s *session) set(ctx context.Context, db *topology.DB, st *router.Statement
 	_, err := s.relay(ctx, l.conn, w, router.Target{})
 	if err == nil {
 		s.addSetting(st.Object, w.sql)
+		s.sets[len(s.sets)-1].readOnly = st.SessionReadOnly
 		l.conn.sets = slices.Clone(s.sets)
 		l.conn.owner, l.conn.version = s, s.stateVersion
 	}

@@ -58,8 +58,10 @@ type session struct {
 	// backend connection the session uses. stateVersion changes with them.
 	sets         []setting
 	stateVersion uint64
-	// nextTx holds SET TRANSACTION statements for the next transaction.
-	nextTx []string
+	// nextTx holds SET TRANSACTION statements for the next transaction;
+	// nextReadOnly is the access mode they give it.
+	nextTx       []string
+	nextReadOnly int8
 
 	tx           txState
 	held         []*heldConn // connections kept for the client's user locks (see userlocks.go)
@@ -276,7 +278,7 @@ func (s *session) resetConnection() {
 		s.sets = []setting{{name: "names", sql: n, single: true}}
 	}
 	s.stateVersion++
-	s.nextTx = nil
+	s.nextTx, s.nextReadOnly = nil, 0
 	s.stmts = map[uint32]*clientStmt{}
 	s.lastInsertID = 0
 }

@@ -70,13 +70,39 @@ func (t *txState) connTo(sh *topology.Shard) *backendConn {
 }
 
 // openTx starts a transaction in the session; its START TRANSACTION (or
-// the client's BEGIN text) is sent when a statement picks a shard.
-func (s *session) openTx(begin []string) {
+// the client's BEGIN text) is sent when a statement picks a shard. mode
+// is the access mode the BEGIN declared (router.Statement.ReadOnly);
+// without one, a SET TRANSACTION before it or the session's default
+// decides (SET SESSION TRANSACTION READ ONLY, tx_read_only), as on a
+// server: the servers get those SETs too, so they enforce it.
+func (s *session) openTx(begin []string, mode int8) {
 	if len(begin) == 0 {
 		begin = []string{"START TRANSACTION"}
 	}
-	s.tx = txState{open: true, deferred: append(s.nextTx, begin...), beginAt: len(s.nextTx)}
-	s.nextTx = nil
+	s.tx = txState{open: true, deferred: append(s.nextTx, begin...), beginAt: len(s.nextTx), readOnly: s.accessMode(mode) > 0}
+	s.nextTx, s.nextReadOnly = nil, 0
+}
+
+// accessMode is the access mode of the transaction the session opens
+// next, given what its BEGIN declared (0: nothing).
+func (s *session) accessMode(declared int8) int8 {
+	mode := declared
+	if mode == 0 {
+		mode = s.nextReadOnly
+	}
+	for i := len(s.sets) - 1; mode == 0 && i >= 0; i-- {
+		mode = s.sets[i].readOnly // the last SET that says wins
+	}
+	return mode
+}
+
+// readOnlyTx: the statement routed now runs in a READ ONLY transaction,
+// the open one or, with autocommit off, the one it opens.
+func (s *session) readOnlyTx() bool {
+	if s.tx.open {
+		return s.tx.readOnly
+	}
+	return !s.autocommit && s.accessMode(0) > 0
 }
 
 // join returns the transaction's connection to a shard, taking one from

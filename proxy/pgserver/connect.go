@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgproto3/v2"
@@ -97,10 +98,19 @@ func (s *session) connectTo(ctx context.Context, db *topology.DB, t router.Targe
 	return c, addr, release, nil
 }
 
-// wantsPrimary: the target needs the primary, or the session wrote to the
-// shard within read_your_writes.
+// wantsPrimary: the target needs the primary, the session wrote to the
+// shard within read_your_writes, or its transactions are SERIALIZABLE by
+// default, which a hot standby refuses ("cannot use serializable mode in
+// a hot standby").
 func (s *session) wantsPrimary(t router.Target) bool {
-	return t.Role == router.RolePrimary || s.recent.Primary(t.Shard, time.Now())
+	return t.Role == router.RolePrimary || s.recent.Primary(t.Shard, time.Now()) || s.serializable()
+}
+
+// serializable: the session's default_transaction_isolation (SET, SET
+// SESSION CHARACTERISTICS, the startup packet) is serializable.
+func (s *session) serializable() bool {
+	sql, ok := s.settings["default_transaction_isolation"]
+	return ok && strings.Contains(strings.ToLower(sql), "serializable")
 }
 
 // wrote remembers that the session wrote to these shards

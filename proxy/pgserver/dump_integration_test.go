@@ -1,6 +1,7 @@
 package pgserver
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -299,6 +300,112 @@ func TestReadOnlyTransactionSpansShards(t *testing.T) {
 	}
 	if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A session whose settings make its transactions READ ONLY (SET SESSION
+// CHARACTERISTICS, default_transaction_read_only, also as a startup
+// parameter, pgjdbc's readOnlyMode=always does so) may read from every
+// shard in a plain BEGIN under single_shard, and no shard takes a write.
+// A SET back to read write, a RESET, or a ROLLBACK of the SET, ends it.
+func TestSessionReadOnlyDefault(t *testing.T) {
+	f := startFixture(t)
+	ctx := t.Context()
+	conn := f.connect(t)
+	if _, err := conn.Exec(ctx, "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four')"); err != nil {
+		t.Fatal(err)
+	}
+	// spans runs BEGIN; a count over every shard; a write; ROLLBACK. It
+	// reports whether the count was allowed, and fails the test if the
+	// write went through anywhere.
+	spans := func(c *pgx.Conn, how string) bool {
+		t.Helper()
+		if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+			t.Fatal(err)
+		}
+		defer c.Exec(ctx, "ROLLBACK")
+		var n int
+		err := c.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n)
+		if err != nil {
+			if pgCode(err) != "0A000" {
+				t.Fatalf("%s: %v", how, err)
+			}
+			return false
+		}
+		if n != 4 {
+			t.Fatalf("%s: count over every shard %d, want 4", how, n)
+		}
+		for id := 1; id <= 4; id++ { // one of them on the shard the transaction started on
+			_, err := c.Exec(ctx, "UPDATE users SET name = 'x' WHERE id = $1", id)
+			if code := pgCode(err); code != "25006" && code != "0A000" {
+				t.Fatalf("%s: a write in the read-only transaction: %v, want 25006 (server) or 0A000 (proxy)", how, err)
+			}
+			if _, err := c.Exec(ctx, "ROLLBACK; BEGIN"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return true
+	}
+	steps := []struct {
+		sql       string
+		readOnly  bool
+		unchanged bool // the step runs in its own transaction, rolled back
+	}{
+		{"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", true, false},
+		{"SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE", false, false},
+		{"SET default_transaction_read_only = on", true, false},
+		{"RESET default_transaction_read_only", false, false},
+		{"SET default_transaction_read_only TO true", true, false},
+		{"SET default_transaction_read_only = off", false, true},
+		{"RESET ALL", false, false},
+	}
+	for _, st := range steps {
+		if st.unchanged {
+			for _, sql := range []string{"BEGIN", st.sql, "ROLLBACK"} {
+				if _, err := conn.Exec(ctx, sql); err != nil {
+					t.Fatalf("%s: %v", sql, err)
+				}
+			}
+		} else if _, err := conn.Exec(ctx, st.sql); err != nil {
+			t.Fatalf("%s: %v", st.sql, err)
+		}
+		want := st.readOnly
+		if st.unchanged {
+			want = !want // the rolled-back SET changed nothing
+		}
+		if got := spans(conn, "after "+st.sql); got != want {
+			t.Errorf("after %s (unchanged=%v): a plain BEGIN may read every shard: %v, want %v", st.sql, st.unchanged, got, want)
+		}
+	}
+	// The characteristics stay with their session: a client that gets the
+	// server connection next has the server's defaults back (the proxy
+	// once sent it RESET "session characteristics", which failed).
+	if _, err := conn.Exec(ctx, "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY"); err != nil {
+		t.Fatal(err)
+	}
+	var iso, ro string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('default_transaction_isolation'), current_setting('default_transaction_read_only')").Scan(&iso, &ro); err != nil || iso != "serializable" || ro != "on" {
+		t.Fatalf("the session's characteristics: %q %q %v", iso, ro, err)
+	}
+	other := f.connect(t)
+	if err := other.QueryRow(ctx, "SELECT current_setting('default_transaction_isolation'), current_setting('default_transaction_read_only')").Scan(&iso, &ro); err != nil || iso != "read committed" || ro != "off" {
+		t.Fatalf("another client sees %q %q (%v), want the defaults", iso, ro, err)
+	}
+	if !spans(conn, "characteristics with an isolation level") {
+		t.Error("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY: a plain BEGIN may not read every shard")
+	}
+	cfg, err := pgx.ParseConfig(f.dsn("app", "app-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams = map[string]string{"default_transaction_read_only": "on"}
+	startup, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer startup.Close(context.Background())
+	if !spans(startup, "startup parameter") {
+		t.Error("default_transaction_read_only=on in the startup packet: a plain BEGIN may not read every shard")
 	}
 }
 

@@ -27,14 +27,14 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 			s.tx.implicit = false
 			if len(s.tx.parts) == 0 {
 				s.tx.deferred[0] = sql
-				s.tx.readOnly = st.ReadOnly > 0
+				s.tx.readOnly = s.declaredReadOnly(db, st.ReadOnly)
 			}
 			return s.complete("BEGIN")
 		}
 		if s.tx.open {
 			s.w.Send(&pgproto3.NoticeResponse{Severity: "WARNING", Code: "25001", Message: "there is already a transaction in progress"})
 		} else {
-			s.tx = txState{open: true, deferred: []string{sql}, savedSettings: maps.Clone(s.settings), readOnly: st.ReadOnly > 0}
+			s.tx = txState{open: true, deferred: []string{sql}, savedSettings: maps.Clone(s.settings), readOnly: s.declaredReadOnly(db, st.ReadOnly)}
 		}
 		return s.complete("BEGIN")
 	case router.KindCommit, router.KindRollback:
@@ -47,6 +47,24 @@ func (s *session) local(ctx context.Context, db *topology.DB, plan *router.Plan,
 		return s.sqlPrepared(ctx, db, plan, sql)
 	}
 	return s.complete(strings.ToUpper(st.Kind.String()))
+}
+
+// declaredReadOnly reports whether a transaction BEGIN starts is READ
+// ONLY: as its BEGIN says (mode, router.Statement.ReadOnly), else as the
+// session's default_transaction_read_only (SET, SET SESSION
+// CHARACTERISTICS AS TRANSACTION, the startup packet) makes every
+// transaction. The servers get that setting on every connection the
+// session uses, so they enforce it.
+func (s *session) declaredReadOnly(db *topology.DB, mode int8) bool {
+	if mode != 0 {
+		return mode > 0
+	}
+	sql, ok := s.settings["default_transaction_read_only"]
+	if !ok {
+		return false
+	}
+	p, err := s.srv.router.Route(router.Request{DB: db, SQL: sql})
+	return err == nil && p.Statement.SessionReadOnly > 0
 }
 
 // complete sends a CommandComplete for a statement answered locally.
@@ -103,6 +121,12 @@ func (s *session) set(ctx context.Context, db *topology.DB, plan *router.Plan, s
 			s.resetAllSettings()
 		case reset:
 			s.resetSetting(name)
+		case len(st.SessionSets) > 0:
+			// SET SESSION CHARACTERISTICS: kept as the settings it
+			// changes, which a later SET or RESET of one replaces.
+			for _, set := range st.SessionSets {
+				s.settings[set[0]] = set[1]
+			}
 		default:
 			s.settings[name] = sql
 		}

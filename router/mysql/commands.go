@@ -55,6 +55,7 @@ func (an *analysis) statement(n ast.StmtNode) *router.Statement {
 		// SET TRANSACTION (no scope) lasts for the next transaction only:
 		// SetLocal, as the PostgreSQL analyzer reports its SET TRANSACTION.
 		st.SetLocal = st.Object == "transaction"
+		accessModes(st, x)
 		splitAutocommit(st, x)
 		return st
 	case *ast.SetRoleStmt:
@@ -179,6 +180,32 @@ func splitAutocommit(st *router.Statement, x *ast.SetStmt) {
 		return
 	}
 	st.Autocommit, st.SetRest, st.Object = value, text, setObject(rest[0])
+}
+
+// accessModes reads what a SET says of transactions' access mode: SET
+// TRANSACTION READ ONLY of the next one (Statement.ReadOnly), SET SESSION
+// TRANSACTION READ ONLY or tx_read_only of the session's later ones
+// (Statement.SessionReadOnly).
+func accessModes(st *router.Statement, x *ast.SetStmt) {
+	for _, v := range x.Variables {
+		name := strings.ToLower(v.Name)
+		if !v.IsSystem || v.IsGlobal || name != "tx_read_only" && name != "transaction_read_only" {
+			continue
+		}
+		value, ok := restoreValue(v.Value)
+		if !ok {
+			continue
+		}
+		mode := router.AccessMode(value)
+		if strings.EqualFold(value, "DEFAULT") {
+			mode = -1
+		}
+		if st.Object == "transaction" {
+			st.ReadOnly = mode
+		} else {
+			st.SessionReadOnly = mode
+		}
+	}
 }
 
 // restoreValue writes a value without quoting's extras (ON, not

@@ -6,6 +6,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -313,6 +314,11 @@ func setStmt(s *pg.VariableSetStmt) *built {
 	switch {
 	case s.Kind == pg.VariableSetKind_VAR_RESET_ALL:
 		b.st.Object = "all"
+		b.st.SessionReadOnly = -1
+	case s.Kind == pg.VariableSetKind_VAR_SET_MULTI && s.Name == "SESSION CHARACTERISTICS":
+		b.st.Object = "session characteristics"
+		b.st.SessionReadOnly = accessMode(s.Args)
+		b.st.SessionSets = characteristics(s.Args)
 	case s.Kind == pg.VariableSetKind_VAR_SET_MULTI && s.Name == "TRANSACTION":
 		b.st.Object, b.st.SetLocal = "transaction", true
 		b.st.ReadOnly = accessMode(s.Args)
@@ -322,9 +328,61 @@ func setStmt(s *pg.VariableSetStmt) *built {
 			b.st.ImportSnapshot = s.Args[0].GetAConst().GetSval().GetSval()
 		}
 	default:
-		b.st.Object = strings.ToLower(s.Name) // "session characteristics" for SET SESSION CHARACTERISTICS
+		b.st.Object = strings.ToLower(s.Name)
+		if b.st.Object == "default_transaction_read_only" && !s.IsLocal {
+			b.st.SessionReadOnly = boolSetting(s)
+		}
 	}
 	return b
+}
+
+// characteristics writes the modes of SET SESSION CHARACTERISTICS AS
+// TRANSACTION as the settings they change (see Statement.SessionSets).
+func characteristics(opts []*pg.Node) [][2]string {
+	var out [][2]string
+	onOff := func(n *pg.Node) string {
+		if n.GetAConst().GetIval().GetIval() != 0 {
+			return "on"
+		}
+		return "off"
+	}
+	for _, o := range opts {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		var name, value string
+		switch d.Defname {
+		case "transaction_isolation":
+			name, value = "default_transaction_isolation", "'"+d.Arg.GetAConst().GetSval().GetSval()+"'"
+		case "transaction_read_only":
+			name, value = "default_transaction_read_only", onOff(d.Arg)
+		case "transaction_deferrable":
+			name, value = "default_transaction_deferrable", onOff(d.Arg)
+		default:
+			continue
+		}
+		out = append(out, [2]string{name, "SET " + name + " = " + value})
+	}
+	return out
+}
+
+// boolSetting reads the value a SET or RESET gives a boolean setting as
+// a mode: 1 on, -1 off (RESET and DEFAULT: the server's default, taken
+// for off), 0 when it cannot be read (the server then judges the SET).
+func boolSetting(s *pg.VariableSetStmt) int8 {
+	if s.Kind != pg.VariableSetKind_VAR_SET_VALUE {
+		return -1 // RESET, SET ... TO DEFAULT
+	}
+	if len(s.Args) != 1 {
+		return 0
+	}
+	c := s.Args[0].GetAConst()
+	v := c.GetSval().GetSval()
+	if c.GetIval() != nil {
+		v = strconv.Itoa(int(c.GetIval().GetIval()))
+	}
+	return router.AccessMode(v)
 }
 
 // copyStmt describes COPY t FROM STDIN / COPY t TO STDOUT / COPY (query) TO.
