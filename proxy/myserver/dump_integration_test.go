@@ -354,7 +354,7 @@ func TestSessionReadOnlyDefault(t *testing.T) {
 		{"SET @@session.tx_read_only = 1", "BEGIN", true},
 		{"SET SESSION tx_read_only = DEFAULT", "BEGIN", false},
 		{"SET TRANSACTION READ ONLY", "START TRANSACTION", true}, // the next transaction only:
-		{"SET @x = 1", "START TRANSACTION", false},              // not this one
+		{"SET @x = 1", "START TRANSACTION", false},               // not this one
 		{"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", "SET autocommit = 0", true},
 	}
 	for _, st := range steps {
