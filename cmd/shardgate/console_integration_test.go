@@ -135,6 +135,10 @@ func TestConsole(t *testing.T) {
 		if _, err := myApp.QueryContext(ctx, "SHOW SHARDGATE SHARDS"); myErrCode(err) != 1227 {
 			t.Errorf("app over MySQL: %v, want 1227", err)
 		}
+		// go-sql-driver prepares a statement that has arguments.
+		if _, err := noDB.QueryContext(ctx, "SHOW SHARDGATE LOCATE users ?", 42); myErrCode(err) != 1295 {
+			t.Errorf("SHOW SHARDGATE as a prepared statement: %v, want 1295", err)
+		}
 	})
 	t.Run("mariadb client", func(t *testing.T) {
 		cli, err := exec.LookPath("mariadb")

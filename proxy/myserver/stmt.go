@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/shardgate/shardgate/proxy/console"
 	"github.com/shardgate/shardgate/proxy/mysqlwire"
 	"github.com/shardgate/shardgate/router"
 )
@@ -38,6 +39,10 @@ type clientStmt struct {
 // gives for the text (the transaction's, or the unsharded shard's
 // primary, which holds every table) under a proxy-side statement id.
 func (s *session) stmtPrepare(ctx context.Context, sql string) error {
+	if console.IsCommand(sql) {
+		// The server would call it a syntax error: say what it is.
+		return &mysqlwire.Error{Code: 1295, State: "HY000", Message: "SHOW SHARDGATE is answered by the proxy as a text query only, not as a prepared statement"}
+	}
 	db, err := s.db()
 	if err != nil {
 		return err
