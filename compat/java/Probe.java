@@ -141,6 +141,27 @@ public class Probe {
                 eq(r.length, 500, "results");
             }
         });
+        // Spring's @Transactional(readOnly = true) calls setReadOnly(true):
+        // pgjdbc then begins with BEGIN READ ONLY. MariaDB Connector/J 2.x
+        // sends nothing for it (outside its failover modes), so a MySQL
+        // application says SET SESSION TRANSACTION READ ONLY itself. Either
+        // way the transaction may read every shard under single_shard, and
+        // refuses writes.
+        check("read-only transaction reads every shard (setReadOnly)", () -> {
+            c.setReadOnly(true);
+            if (!pg) try (Statement s = c.createStatement()) { s.execute("SET SESSION TRANSACTION READ ONLY"); }
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM accounts")) { rs.next(); eq(rs.getLong(1), 20, "count"); }
+                try { s.executeUpdate("UPDATE accounts SET name = 'ro' WHERE id = 1"); throw new RuntimeException("a write in a read-only transaction went through"); }
+                catch (SQLException e) { /* refused: by the server or the proxy */ }
+            }
+            c.rollback();
+            c.setAutoCommit(true);
+            c.setReadOnly(false);
+            if (!pg) try (Statement s = c.createStatement()) { s.execute("SET SESSION TRANSACTION READ WRITE"); }
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT name FROM accounts WHERE id = 1")) { rs.next(); eq(rs.getString(1), "a1", "name"); }
+        });
         c.close();
         System.out.println(fails > 0 ? fails + " FAILED" : "all ok");
         System.exit(fails > 0 ? 1 : 0);
