@@ -262,17 +262,8 @@ func TestLockTablesHeldForTheClient(t *testing.T) {
 // single_shard; the servers still refuse its writes, and a transaction
 // not declared so stays on one shard.
 func TestReadOnlyTransactionSpansShards(t *testing.T) {
-	f := startFixture(t, 0)
 	ctx := t.Context()
-	db := f.open(t, nil)
-	if _, err := db.ExecContext(ctx, "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four')"); err != nil {
-		t.Fatal(err)
-	}
-	c, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := fourUsersSession(t)
 	if _, err := c.ExecContext(ctx, "START TRANSACTION READ ONLY"); err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +280,7 @@ func TestReadOnlyTransactionSpansShards(t *testing.T) {
 	if _, err := c.ExecContext(ctx, "START TRANSACTION"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.ExecContext(ctx, "SELECT COUNT(*) FROM users")
+	_, err := c.ExecContext(ctx, "SELECT COUNT(*) FROM users")
 	var me *mysql.MySQLError
 	if !errors.As(err, &me) || me.Number != 1235 {
 		t.Fatalf("a read-write transaction over every shard under single_shard: %v, want 1235", err)
@@ -300,23 +291,13 @@ func TestReadOnlyTransactionSpansShards(t *testing.T) {
 }
 
 // A session whose SETs make its transactions READ ONLY (SET SESSION
-// TRANSACTION READ ONLY, as MariaDB Connector/J's setReadOnly(true) sends;
-// tx_read_only; SET TRANSACTION READ ONLY for the next one) may read from
+// TRANSACTION READ ONLY, tx_read_only; SET TRANSACTION READ ONLY for the next one) may read from
 // every shard in a plain START TRANSACTION, or with autocommit off, under
 // single_shard, and no shard takes a write; READ WRITE, DEFAULT or a
 // transaction after the one-shot form end it.
 func TestSessionReadOnlyDefault(t *testing.T) {
-	f := startFixture(t, 0)
 	ctx := t.Context()
-	db := f.open(t, nil)
-	if _, err := db.ExecContext(ctx, "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four')"); err != nil {
-		t.Fatal(err)
-	}
-	c, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := fourUsersSession(t)
 	exec := func(sql string) {
 		t.Helper()
 		if _, err := c.ExecContext(ctx, sql); err != nil {
@@ -363,4 +344,21 @@ func TestSessionReadOnlyDefault(t *testing.T) {
 			t.Errorf("after %s, %s: may read every shard: %v, want %v", st.set, st.begin, got, st.want)
 		}
 	}
+}
+
+// fourUsersSession is one client session of a fixture whose users 1-4
+// are spread over both shards.
+func fourUsersSession(t *testing.T) *sql.Conn {
+	t.Helper()
+	f := startFixture(t, 0)
+	db := f.open(t, nil)
+	if _, err := db.ExecContext(t.Context(), "INSERT INTO users (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four')"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
