@@ -91,6 +91,18 @@ func TestConsole(t *testing.T) {
 			if my == nil || my["user"] != "app" || my["database"] != "shop" || me == nil || me["user"] != "dba" || me["database"] != "shop" || me["state"] != "active" {
 				t.Errorf("CLIENTS: the MySQL client (app, shop) = %v, this session (dba, shop, active) = %v", my, me)
 			}
+			stats := pgRows(t, dba, "SHOW SHARDGATE STATS")
+			for _, proto := range []string{"postgres", "mysql"} {
+				var n int
+				for _, r := range stats {
+					if r["protocol"] == proto && r["database"] == "shop" && r["route"] == "single" {
+						fmt.Sscan(r["queries"], &n)
+					}
+				}
+				if n < 1 {
+					t.Errorf("STATS counts no single-shard statement of %s (the INSERT of user 42): %v", proto, stats)
+				}
+			}
 			loc := pgRows(t, dba, "SHOW SHARDGATE LOCATE users 42")
 			if len(loc) != 1 || loc[0]["primary"] != pgc.Shards[owner].Primary.Addr {
 				t.Errorf("LOCATE users 42 = %v, want the primary %s", loc, pgc.Shards[owner].Primary.Addr)

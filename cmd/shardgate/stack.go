@@ -261,7 +261,7 @@ func (s *stack) view() any { return s.topologyView() }
 // console is what SHOW SHARDGATE reads on either protocol: /topology's
 // view and the clients of both proxies.
 func (s *stack) console() console.Sources {
-	return console.Sources{View: s.topologyView, Clients: s.clients}
+	return console.Sources{View: s.topologyView, Clients: s.clients, Stats: s.metrics.QueryTotals}
 }
 
 // clients lists the connected clients of both proxies.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shardgate/shardgate/proxy/admin"
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/topology"
 )
 
@@ -37,11 +38,13 @@ type Client struct {
 	Active                           bool // running a statement or holding a transaction open
 }
 
-// Sources is what the console reads: the view the admin endpoint serves
-// and the clients of both proxies. Either may be nil.
+// Sources is what the console reads: the view the admin endpoint serves,
+// the clients of both proxies and the statement counters of the
+// metrics. Any may be nil.
 type Sources struct {
 	View    func() admin.View
 	Clients func() []Client
+	Stats   func() []metrics.QueryTotal
 }
 
 // commands lists what SHOW SHARDGATE answers, for HELP and errors.
@@ -51,6 +54,7 @@ var commands = [][2]string{
 	{"SHOW SHARDGATE SHARDS", "every server of every shard: role, health, replication lag, statements in flight"},
 	{"SHOW SHARDGATE POOLS", "every server's connection pool: open, in use, idle, waiting clients"},
 	{"SHOW SHARDGATE CLIENTS", "the connected clients: user, database, address, since when, active or idle"},
+	{"SHOW SHARDGATE STATS", "statements since start by database and route: count, errors, total and average time"},
 	{"SHOW SHARDGATE LOCATE table value", "where a key of the session's database lives: keyspace id, shard, servers"},
 	{"SHOW SHARDGATE TOPOLOGY", "the topology file in force: path, SHA-256, when it was loaded"},
 }
@@ -117,6 +121,12 @@ func Run(sql string, db *topology.DB, src Sources) (*Result, error) {
 			cs = src.Clients()
 		}
 		return clients(cs), nil
+	case "STATS":
+		var ts []metrics.QueryTotal
+		if src.Stats != nil {
+			ts = src.Stats()
+		}
+		return stats(ts), nil
 	case "TOPOLOGY":
 		return &Result{Columns: []string{"path", "sha256", "loaded_at"},
 			Rows: [][]string{{view.Source.Path, view.Source.SHA256, stamp(view.Source.LoadedAt)}}}, nil

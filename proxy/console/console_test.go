@@ -47,6 +47,12 @@ func fixture(t testing.TB) (*topology.Snapshot, Sources) {
 	}
 	src := Sources{
 		View: func() admin.View { return admin.BuildView(snap, servers, pools) },
+		Stats: func() []metrics.QueryTotal {
+			return []metrics.QueryTotal{
+				{Protocol: "mysql", Database: "shop", Route: "single", OK: 1000, Errors: 2, Seconds: 0.5},
+				{Protocol: "postgres", Database: "shop", Route: "scatter", OK: 3, Seconds: 0.0123},
+			}
+		},
 		Clients: func() []Client {
 			return []Client{
 				{Protocol: "postgres", User: "app", Database: "shop", Remote: "127.0.0.1:50000", Since: probe, Active: true},
@@ -68,6 +74,7 @@ func TestGolden(t *testing.T) {
 		"SHOW SHARDGATE SHARDS",
 		"SHOW  SHARDGATE\tPOOLS ;",
 		"SHOW SHARDGATE CLIENTS",
+		"SHOW SHARDGATE STATS",
 		"SHOW SHARDGATE TOPOLOGY",
 		"SHOW SHARDGATE LOCATE users 42",
 		"SHOW SHARDGATE LOCATE Users '42'",

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/shardgate/shardgate/proxy/admin"
+	"github.com/shardgate/shardgate/proxy/metrics"
 	"github.com/shardgate/shardgate/topology"
 )
 
@@ -83,6 +84,20 @@ func clients(cs []Client) *Result {
 			state = "active"
 		}
 		r.Rows = append(r.Rows, []string{c.Protocol, c.User, c.Database, c.Remote, stamp(c.Since), state})
+	}
+	return r
+}
+
+func stats(ts []metrics.QueryTotal) *Result {
+	r := &Result{Columns: []string{"protocol", "database", "route", "queries", "errors", "total_seconds", "avg_ms"}}
+	for _, t := range ts {
+		n := t.OK + t.Errors
+		avg := ""
+		if n > 0 {
+			avg = strconv.FormatFloat(t.Seconds*1000/float64(n), 'f', 3, 64)
+		}
+		r.Rows = append(r.Rows, []string{t.Protocol, t.Database, t.Route, strconv.FormatUint(n, 10), strconv.FormatUint(t.Errors, 10),
+			strconv.FormatFloat(t.Seconds, 'f', 3, 64), avg})
 	}
 	return r
 }

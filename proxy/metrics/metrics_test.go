@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -267,4 +268,29 @@ func value(fams []*dto.MetricFamily, name string, labels map[string]string) (flo
 		return float64(m.Histogram.GetSampleCount()), true
 	}
 	return 0, false
+}
+
+// QueryTotals sums the statement counters per protocol, database and
+// route, with the time spent (SHOW SHARDGATE STATS).
+func TestQueryTotals(t *testing.T) {
+	m := New(prometheus.NewRegistry())
+	m.Query("postgres", "shop", "single", OutcomeOK, 2*time.Millisecond)
+	m.Query("postgres", "shop", "single", OutcomeOK, 4*time.Millisecond)
+	m.Query("postgres", "shop", "single", OutcomeError, time.Millisecond)
+	m.Query("mysql", "shop", "scatter", OutcomeOK, 10*time.Millisecond)
+	got := m.QueryTotals()
+	want := []QueryTotal{
+		{Protocol: "mysql", Database: "shop", Route: "scatter", OK: 1, Seconds: 0.010},
+		{Protocol: "postgres", Database: "shop", Route: "single", OK: 2, Errors: 1, Seconds: 0.007},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("QueryTotals = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Protocol != w.Protocol || g.Database != w.Database || g.Route != w.Route || g.OK != w.OK || g.Errors != w.Errors ||
+			math.Abs(g.Seconds-w.Seconds) > 1e-9 {
+			t.Errorf("QueryTotals[%d] = %+v, want %+v", i, g, w)
+		}
+	}
 }
