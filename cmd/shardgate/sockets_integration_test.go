@@ -149,6 +149,18 @@ func TestUnixSockets(t *testing.T) {
 			}
 			checkOwned(t, i, len(myc.Shards), 20, got)
 		}
+		// A cancelled statement is killed on the server, over its socket.
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, "SELECT SLEEP(10)"); err == nil {
+			t.Fatal("the cancelled SLEEP(10) returned no error")
+		}
+		server := myAdmin(t, myc, myc.Shards[0].Primary) // the unsharded shard ran it
+		waitFor(t, 5*time.Second, "the cancelled SLEEP(10) killed on the server", func() bool {
+			var n int
+			err := server.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(10)'").Scan(&n)
+			return err == nil && n == 0
+		})
 	})
 
 	// A second proxy must not take over sockets the first accepts on.
