@@ -104,6 +104,7 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(out, "  mariadb -h%s -P%s -uapp -papp-secret %s\n", host, port, *dbName)
 		fmt.Fprintf(out, "  go-sql-driver DSN: app:app-secret@tcp(%s)/%s\n", ln.Addr(), *dbName)
 	}
+	fmt.Fprintln(out, "  then: SHOW SHARDGATE SHARDS (or POOLS, CLIENTS, STATS, LOCATE users 42, HELP)")
 	fmt.Fprintln(out, "\nCtrl-C stops the proxy and every server and removes their data.")
 	if err := st.run(ctx, o); err != nil {
 		fmt.Fprintf(errOut, "dev: proxy: %v\n", err)
@@ -169,7 +170,8 @@ func startClusters(ctx context.Context, kinds []localcluster.Kind, o localcluste
 func devConfig(clusters []*localcluster.Cluster, dbName, pgListen, myListen string) topology.Config {
 	cfg := topology.Config{
 		Admin: "127.0.0.1:9187",
-		Users: []topology.User{{Name: "app", Password: "app-secret"}},
+		// A throwaway cluster: its one user may ask SHOW SHARDGATE ... too.
+		Users: []topology.User{{Name: "app", Password: "app-secret", Admin: true}},
 	}
 	for _, c := range clusters {
 		db := c.TopologyDatabase(dbName)

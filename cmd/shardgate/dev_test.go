@@ -100,6 +100,11 @@ func TestDevStartsClusterAndWritesTopology(t *testing.T) {
 	if err := conn.QueryRow(ctx, "/* role=primary */ SELECT count(*) FROM users").Scan(&n); err != nil || n != 3 {
 		t.Errorf("count through the dev proxy = %d, %v", n, err)
 	}
+	// The dev user may ask the console, as the printed hint says.
+	var shard string
+	if err := conn.QueryRow(ctx, "SHOW SHARDGATE LOCATE users 1").Scan(new(string), new(string), new(string), &shard, new(string), new(string)); err != nil || shard == "" {
+		t.Errorf("SHOW SHARDGATE through the dev proxy: shard %q, %v", shard, err)
+	}
 	conn.Close(ctx)
 
 	cancel()
