@@ -129,6 +129,10 @@ type Pool struct {
 	// WaitTimeout: how long a statement waits for a busy pool's
 	// connection before it fails (default 2m; 0: no limit).
 	WaitTimeout *Duration `yaml:"wait_timeout,omitempty"`
+	// MaxLifetime: a server connection older than this is closed when it
+	// goes back to its pool (default 1h, PgBouncer's server_lifetime; 0:
+	// never).
+	MaxLifetime *Duration `yaml:"max_lifetime,omitempty"`
 }
 
 // ShardConfig is one shard: the key range it owns and its servers.

@@ -93,6 +93,8 @@ const (
 	DefaultIdleTimeout   = 60 * time.Second
 	// DefaultPoolWaitTimeout is PgBouncer's query_wait_timeout.
 	DefaultPoolWaitTimeout = 2 * time.Minute
+	// DefaultPoolMaxLifetime is PgBouncer's server_lifetime.
+	DefaultPoolMaxLifetime = time.Hour
 	// DefaultCrossShardLockTimeout ends a deadlock between two
 	// transactions that span shards (no server sees it) in seconds,
 	// rather than never (PostgreSQL) or after 50 s (MariaDB).
@@ -174,6 +176,9 @@ type DB struct {
 	// full pool before it fails; 0: no limit.
 	PoolWaitTimeout time.Duration
 	IdleTimeout     time.Duration
+	// PoolMaxLifetime: server connections older than this are closed
+	// when released; 0: never.
+	PoolMaxLifetime time.Duration
 	tables          map[string]*Table
 	shardsByName    map[string]*Shard
 }

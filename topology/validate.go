@@ -235,6 +235,10 @@ func buildDB(p *problems, path string, c *Database, listen Listen, serverProtoco
 	if c.Pool.WaitTimeout != nil {
 		d.PoolWaitTimeout = time.Duration(*c.Pool.WaitTimeout)
 	}
+	d.PoolMaxLifetime = DefaultPoolMaxLifetime
+	if c.Pool.MaxLifetime != nil {
+		d.PoolMaxLifetime = time.Duration(*c.Pool.MaxLifetime)
+	}
 
 	pw, _ := secret(p, path+".backend", c.Backend.Password, c.Backend.PasswordEnv)
 	d.Backend = Backend{User: c.Backend.User, Password: pw, Database: c.Backend.Database, TLS: c.Backend.TLS, CA: c.Backend.CA}

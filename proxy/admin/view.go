@@ -63,6 +63,7 @@ type DatabaseView struct {
 	MaxPerBackend          int         `json:"max_per_backend"`
 	IdleTimeout            string      `json:"idle_timeout"`
 	PoolWaitTimeout        string      `json:"pool_wait_timeout"` // "0s": no limit
+	PoolMaxLifetime        string      `json:"pool_max_lifetime"` // "0s": never
 	UnshardedShard         string      `json:"unsharded_shard,omitempty"`
 	Shards                 []ShardView `json:"shards"`
 }
@@ -163,6 +164,7 @@ func BuildView(snap *topology.Snapshot, servers func() []ServerView, pools ...fu
 			MaxPerBackend:          d.MaxPerBackend,
 			IdleTimeout:            d.IdleTimeout.String(),
 			PoolWaitTimeout:        d.PoolWaitTimeout.String(),
+			PoolMaxLifetime:        d.PoolMaxLifetime.String(),
 			Shards:                 make([]ShardView, 0, len(d.Shards)),
 		}
 		if d.Unsharded != nil {

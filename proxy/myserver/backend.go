@@ -25,6 +25,7 @@ type backendConn struct {
 	*mysqlwire.Backend
 	addr string
 	cfg  mysqlwire.BackendConfig
+	born time.Time // for the pool's max_lifetime
 
 	// owner and version identify the session state last applied here:
 	// the same session at the same version needs no SET round trip.
@@ -267,10 +268,14 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 	return b.set.Get(pool.Key{Addr: addr, User: db.Backend.User, Database: db.Backend.Database}, db.Name, func() *pool.Pool[*backendConn] {
 		cred, timeout := db.Backend, b.dialTimeout
 		dial := func(ctx context.Context) (*backendConn, error) {
-			return dialBackend(ctx, addr, cred, timeout)
+			c, err := dialBackend(ctx, addr, cred, timeout)
+			if err == nil {
+				c.born = time.Now()
+			}
+			return c, err
 		}
 		dead := func(c *backendConn) bool { return netcheck.Dead(c.NetConn()) }
-		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout).CheckIdle(netcheck.QuietFor, dead)
+		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout).CheckIdle(netcheck.QuietFor, dead).MaxLifetime(db.PoolMaxLifetime)
 	})
 }
 
@@ -297,6 +302,9 @@ func (e *backendError) Error() string {
 	return fmt.Sprintf("lost connection to backend %s: %v", e.addr, e.err)
 }
 func (e *backendError) Unwrap() error { return e.err }
+
+// Born is when the connection was made (the pool ages connections).
+func (c *backendConn) Born() time.Time { return c.born }
 
 // holdsLocks: the connection may hold a client's user or table locks.
 func (c *backendConn) holdsLocks() bool { return c.userLocks || c.tableLocks }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgproto3/v2"
 
@@ -16,6 +17,7 @@ import (
 // backendConn is one logged-in connection to a PostgreSQL server.
 type backendConn struct {
 	addr   string
+	born   time.Time // for the pool's max_lifetime
 	nc     net.Conn
 	r      *pgwire.Reader
 	w      *pgwire.Writer
@@ -68,6 +70,9 @@ func loginBackend(ctx context.Context, nc net.Conn, addr string, cred topology.B
 	}
 	return &backendConn{addr: addr, nc: nc, r: r, w: w, params: sess.Params, pid: sess.PID, secret: sess.Secret, sets: map[string]string{}}, nil
 }
+
+// Born is when the connection was made (the pool ages connections).
+func (c *backendConn) Born() time.Time { return c.born }
 
 func (c *backendConn) Close() error {
 	c.w.Send(&pgproto3.Terminate{})

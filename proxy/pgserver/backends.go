@@ -51,11 +51,12 @@ func (b *backends) poolFor(db *topology.DB, addr string) *pool.Pool[*backendConn
 			if err == nil {
 				c.textOrder = b.textOrders.of(c, cred.Database)
 				c.schema = &b.schemaEpoch
+				c.born = time.Now()
 			}
 			return c, err
 		}
 		dead := func(c *backendConn) bool { return netcheck.Dead(c.nc) }
-		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout).CheckIdle(netcheck.QuietFor, dead)
+		return pool.New(dial, db.MaxPerBackend, db.IdleTimeout).CheckIdle(netcheck.QuietFor, dead).MaxLifetime(db.PoolMaxLifetime)
 	})
 }
 

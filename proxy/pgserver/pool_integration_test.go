@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shardgate/shardgate/topology"
+	"github.com/shardgate/shardgate/topology/localcluster"
 )
 
 // 50 clients, each with its own named prepared statements, share 2
@@ -90,5 +92,34 @@ func TestProxyNamedStatementsOnASmallPool(t *testing.T) {
 		if s := f.srv.back.poolFor(f.db, sh.Primary).Stats(); s.Open > 2 {
 			t.Errorf("pool of %s opened %d connections, max 2", sh.Primary, s.Open)
 		}
+	}
+}
+
+// pool.max_lifetime closes a server connection older than it when it
+// goes back to its pool: with a pool of one, a client's next statement
+// then runs in a new server session. Under the default (1h) it runs in
+// the same one.
+func TestPoolMaxLifetime(t *testing.T) {
+	c := startCluster(t, localcluster.Options{})
+	ctx := t.Context()
+	pids := func(lifetime *topology.Duration) (first, second uint32) {
+		f := serveProxy(t, c, Options{}, func(cfg *topology.Config) {
+			cfg.Databases[0].Pool.MaxPerBackend = 1
+			cfg.Databases[0].Pool.MaxLifetime = lifetime
+		})
+		conn := f.connect(t)
+		for _, pid := range []*uint32{&first, &second} {
+			if err := conn.QueryRow(ctx, "/* role=primary */ SELECT pg_backend_pid()").Scan(pid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return first, second
+	}
+	if a, b := pids(nil); a != b {
+		t.Errorf("default max_lifetime: the second statement ran in server session %d, the first in %d", b, a)
+	}
+	tiny := topology.Duration(time.Nanosecond)
+	if a, b := pids(&tiny); a == b {
+		t.Errorf("max_lifetime 1ns: both statements ran in server session %d", a)
 	}
 }

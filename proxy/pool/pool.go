@@ -36,6 +36,7 @@ type Stats struct {
 	Dials, DialErrors          uint64
 	Waits                      uint64 // acquisitions that had to queue
 	DeadIdle                   uint64 // idle connections found closed by their server (CheckIdle)
+	Retired                    uint64 // connections closed for their age (MaxLifetime)
 }
 
 // Pool is a bounded pool of connections to one server. Safe for
@@ -49,6 +50,9 @@ type Pool[C Conn] struct {
 	// before it is handed out (see CheckIdle).
 	dead       func(C) bool
 	checkAfter time.Duration
+	// maxLifetime > 0: connections older than this are closed when
+	// released (see MaxLifetime).
+	maxLifetime time.Duration
 
 	mu      sync.Mutex
 	idle    []idleConn[C] // stack: the most recently used is last
@@ -89,6 +93,20 @@ func (p *Pool[C]) CheckIdle(after time.Duration, dead func(C) bool) *Pool[C] {
 	p.dead, p.checkAfter = dead, after
 	return p
 }
+
+// MaxLifetime makes Release close a connection made more than d ago
+// instead of keeping it, as PgBouncer's server_lifetime: a server session
+// grows as it lives (catalog caches, plans), and connections made before
+// a failover or an address change follow it only once they end. Only
+// connections that say when they were made (a Born method) age. Call it
+// before the pool is shared.
+func (p *Pool[C]) MaxLifetime(d time.Duration) *Pool[C] {
+	p.maxLifetime = d
+	return p
+}
+
+// aged is a connection that knows when it was made.
+type aged interface{ Born() time.Time }
 
 // Acquire returns an idle connection, dials a new one if the pool has
 // room, or waits for one until ctx ends or, when wait > 0, for wait at
@@ -196,8 +214,18 @@ func (p *Pool[C]) dialNew(ctx context.Context) (C, error) {
 	return c, nil
 }
 
-// Release returns a healthy connection, clean of session state, for reuse.
+// Release returns a healthy connection, clean of session state, for reuse
+// (or closes it when it is older than MaxLifetime).
 func (p *Pool[C]) Release(c C) {
+	now := p.now()
+	if a, ok := any(c).(aged); ok && p.maxLifetime > 0 && now.Sub(a.Born()) >= p.maxLifetime {
+		go c.Close() // never block the caller on a slow close
+		p.mu.Lock()
+		p.stats.Retired++
+		p.mu.Unlock()
+		p.freeSlot()
+		return
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.open--
@@ -211,7 +239,7 @@ func (p *Pool[C]) Release(c C) {
 		e.Value.(chan result[C]) <- result[C]{c: c}
 		return
 	}
-	p.idle = append(p.idle, idleConn[C]{c: c, since: p.now()})
+	p.idle = append(p.idle, idleConn[C]{c: c, since: now})
 	p.mu.Unlock()
 }
 

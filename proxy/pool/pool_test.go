@@ -267,3 +267,41 @@ func TestCheckIdle(t *testing.T) {
 		})
 	}
 }
+
+// agedConn knows when it was made.
+type agedConn struct {
+	fakeConn
+	born time.Time
+}
+
+func (c *agedConn) Born() time.Time { return c.born }
+
+// A connection older than MaxLifetime is closed when released, and its
+// slot goes to the next caller, who gets a new one; a younger one is
+// reused.
+func TestMaxLifetime(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var dials int
+	p := New(func(context.Context) (*agedConn, error) {
+		dials++
+		return &agedConn{born: now}, nil
+	}, 1, time.Hour).MaxLifetime(time.Hour)
+	p.now = func() time.Time { return now }
+	ctx := context.Background()
+	a, _ := p.Acquire(ctx, 0)
+	now = now.Add(59 * time.Minute)
+	p.Release(a)
+	if b, _ := p.Acquire(ctx, 0); b != a || dials != 1 {
+		t.Fatalf("a 59-minute-old connection was not reused (dials %d)", dials)
+	}
+	now = now.Add(2 * time.Minute)
+	p.Release(a)
+	waitFor(t, "the old connection to close", a.closed.Load)
+	b, err := p.Acquire(ctx, 0)
+	if err != nil || b == a || dials != 2 {
+		t.Fatalf("after retiring the old connection: %v, same %v, dials %d", err, b == a, dials)
+	}
+	if s := p.Stats(); s.Retired != 1 || s.Open != 1 {
+		t.Errorf("stats %+v, want 1 retired, 1 open", s)
+	}
+}
