@@ -21,6 +21,7 @@ type PoolStat struct {
 	// rate() copes with counter resets).
 	Dials, DialErrors, Waits uint64
 	DeadIdle                 uint64 // idle connections found closed by their server
+	Retired                  uint64 // connections closed for their age (pool.max_lifetime)
 }
 
 // PoolSet is what PoolStats reads: a proxy's pools (proxy/pool.Set).
@@ -34,7 +35,7 @@ func PoolStats(set PoolSet) []PoolStat {
 	var out []PoolStat
 	set.Each(func(k pool.Key, label string, st pool.Stats) {
 		out = append(out, PoolStat{Database: label, Backend: k.Addr, Open: st.Open, InUse: st.InUse,
-			Waiters: st.Waiters, Max: st.Max, Dials: st.Dials, DialErrors: st.DialErrors, Waits: st.Waits, DeadIdle: st.DeadIdle})
+			Waiters: st.Waiters, Max: st.Max, Dials: st.Dials, DialErrors: st.DialErrors, Waits: st.Waits, DeadIdle: st.DeadIdle, Retired: st.Retired})
 	})
 	return out
 }
@@ -83,7 +84,7 @@ type scrapeCollector struct {
 
 	poolOpen, poolInUse, poolWaiters, poolMax *prometheus.Desc
 	poolDials, poolDialErrors, poolWaits      *prometheus.Desc
-	poolDeadIdle                              *prometheus.Desc
+	poolDeadIdle, poolRetired                 *prometheus.Desc
 	backendUp, replicaLag, replicaLagKnown    *prometheus.Desc
 }
 
@@ -100,6 +101,7 @@ func newScrapeCollector() *scrapeCollector {
 		poolDialErrors:  prometheus.NewDesc("shardgate_pool_dial_errors_total", "Backend dials that failed.", pool, nil),
 		poolWaits:       prometheus.NewDesc("shardgate_pool_waits_total", "Acquisitions that had to queue for a connection.", pool, nil),
 		poolDeadIdle:    prometheus.NewDesc("shardgate_pool_dead_idle_total", "Idle backend connections found closed by their server (restarted, or ended the session) and dropped before use.", pool, nil),
+		poolRetired:     prometheus.NewDesc("shardgate_pool_retired_total", "Backend connections closed on release for being older than the pool's max_lifetime.", pool, nil),
 		backendUp:       prometheus.NewDesc("shardgate_backend_up", "1 if the last health probe of the backend server succeeded, else 0.", server, nil),
 		replicaLag:      prometheus.NewDesc("shardgate_replica_lag_seconds", "Replication lag of a replica; absent while unknown.", replica, nil),
 		replicaLagKnown: prometheus.NewDesc("shardgate_replica_lag_known", "1 if the replica's lag could be measured, else 0.", replica, nil),
@@ -109,7 +111,7 @@ func newScrapeCollector() *scrapeCollector {
 func (c *scrapeCollector) descs() []*prometheus.Desc {
 	return []*prometheus.Desc{
 		c.poolOpen, c.poolInUse, c.poolWaiters, c.poolMax,
-		c.poolDials, c.poolDialErrors, c.poolWaits, c.poolDeadIdle,
+		c.poolDials, c.poolDialErrors, c.poolWaits, c.poolDeadIdle, c.poolRetired,
 		c.backendUp, c.replicaLag, c.replicaLagKnown,
 	}
 }
@@ -118,7 +120,7 @@ func (c *scrapeCollector) names() []string {
 	return []string{
 		"shardgate_pool_connections", "shardgate_pool_in_use", "shardgate_pool_waiters", "shardgate_pool_max",
 		"shardgate_pool_dials_total", "shardgate_pool_dial_errors_total", "shardgate_pool_waits_total",
-		"shardgate_pool_dead_idle_total",
+		"shardgate_pool_dead_idle_total", "shardgate_pool_retired_total",
 		"shardgate_backend_up", "shardgate_replica_lag_seconds", "shardgate_replica_lag_known",
 	}
 }
@@ -159,6 +161,7 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.poolDialErrors, prometheus.CounterValue, float64(s.DialErrors), l...)
 			ch <- prometheus.MustNewConstMetric(c.poolWaits, prometheus.CounterValue, float64(s.Waits), l...)
 			ch <- prometheus.MustNewConstMetric(c.poolDeadIdle, prometheus.CounterValue, float64(s.DeadIdle), l...)
+			ch <- prometheus.MustNewConstMetric(c.poolRetired, prometheus.CounterValue, float64(s.Retired), l...)
 		}
 	}
 

@@ -13,7 +13,7 @@ func TestScrapeSources(t *testing.T) {
 	m.AddPoolSource(nil) // ignored
 	m.AddPoolSource(func() []PoolStat {
 		return []PoolStat{
-			{Database: "shop", Backend: "10.0.0.1:5432", Open: 5, InUse: 3, Waiters: 2, Max: 20, Dials: 7, DialErrors: 1, Waits: 9, DeadIdle: 4},
+			{Database: "shop", Backend: "10.0.0.1:5432", Open: 5, InUse: 3, Waiters: 2, Max: 20, Dials: 7, DialErrors: 1, Waits: 9, DeadIdle: 4, Retired: 6},
 			{Database: "shop", Backend: "10.0.0.1:5432", Open: 99}, // duplicate: first wins
 		}
 	})
@@ -54,6 +54,7 @@ func TestScrapeSources(t *testing.T) {
 		{"shardgate_pool_dial_errors_total", pool, 1, true},
 		{"shardgate_pool_waits_total", pool, 9, true},
 		{"shardgate_pool_dead_idle_total", pool, 4, true},
+		{"shardgate_pool_retired_total", pool, 6, true},
 		{"shardgate_pool_max", map[string]string{"database": "orders", "backend": "10.0.0.9:3306"}, 10, true},
 		{"shardgate_backend_up", with(primary, "role", "primary"), 1, true},
 		{"shardgate_backend_up", with(down, "role", "replica"), 0, true},

@@ -102,7 +102,9 @@ func TestProxyNamedStatementsOnASmallPool(t *testing.T) {
 func TestPoolMaxLifetime(t *testing.T) {
 	c := startCluster(t, localcluster.Options{})
 	ctx := t.Context()
-	pids := func(lifetime *topology.Duration) (first, second uint32) {
+	// pids runs two statements on the unsharded primary and says in which
+	// server sessions they ran, and how many connections the pools retired.
+	pids := func(lifetime *topology.Duration) (first, second uint32, retired uint64) {
 		f := serveProxy(t, c, Options{}, func(cfg *topology.Config) {
 			cfg.Databases[0].Pool.MaxPerBackend = 1
 			cfg.Databases[0].Pool.MaxLifetime = lifetime
@@ -113,13 +115,16 @@ func TestPoolMaxLifetime(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		return first, second
+		for _, p := range f.srv.PoolStats() {
+			retired += p.Retired
+		}
+		return first, second, retired
 	}
-	if a, b := pids(nil); a != b {
-		t.Errorf("default max_lifetime: the second statement ran in server session %d, the first in %d", b, a)
+	if a, b, r := pids(nil); a != b || r != 0 {
+		t.Errorf("default max_lifetime: the second statement ran in server session %d, the first in %d (%d retired)", b, a, r)
 	}
 	tiny := topology.Duration(time.Nanosecond)
-	if a, b := pids(&tiny); a == b {
-		t.Errorf("max_lifetime 1ns: both statements ran in server session %d", a)
+	if a, b, r := pids(&tiny); a == b || r < 2 {
+		t.Errorf("max_lifetime 1ns: statements ran in server sessions %d and %d, %d connections retired (want 2 sessions, 2 retired)", a, b, r)
 	}
 }
