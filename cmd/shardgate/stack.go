@@ -259,7 +259,7 @@ func (s *stack) ready() error {
 func (s *stack) view() any { return s.topologyView() }
 
 // console is what SHOW SHARDGATE reads on either protocol: /topology's
-// view and the clients of both proxies.
+// view, the clients of both proxies and the statement counters.
 func (s *stack) console() console.Sources {
 	return console.Sources{View: s.topologyView, Clients: s.clients, Stats: s.metrics.QueryTotals}
 }
