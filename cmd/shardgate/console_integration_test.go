@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -123,7 +122,10 @@ func TestConsole(t *testing.T) {
 		}
 	})
 	t.Run("psql", func(t *testing.T) {
-		psql := findPG(t, "psql")
+		psql, err := localcluster.PostgresTool("psql", "")
+		if err != nil {
+			t.Skip(err)
+		}
 		out, err := exec.CommandContext(ctx, psql, "-X", "-A", "-F", "|", "-c", "SHOW SHARDGATE LOCATE users 42",
 			fmt.Sprintf("postgres://dba:dba-secret@%s/shop?sslmode=disable", f.pgAddr)).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), pgc.Shards[owner].Primary.Addr) {
@@ -242,17 +244,4 @@ func myErrCode(err error) uint16 {
 		return me.Number
 	}
 	return 0
-}
-
-// findPG finds a PostgreSQL client program.
-func findPG(t *testing.T, name string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(matches) == 0 {
-		t.Skip(name + " not installed")
-	}
-	return matches[len(matches)-1]
 }

@@ -13,19 +13,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shardgate/shardgate/topology"
+	"github.com/shardgate/shardgate/topology/localcluster"
 )
 
 // pgTool finds a PostgreSQL client program (pg_dump, psql).
 func pgTool(t *testing.T, name string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
+	p, err := localcluster.PostgresTool(name, "")
+	if err != nil {
+		t.Skip(err)
 	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(matches) == 0 {
-		t.Skip(name + " not installed")
-	}
-	return matches[len(matches)-1]
+	return p
 }
 
 // pg_dump through the proxy writes the logical database: the schema once,

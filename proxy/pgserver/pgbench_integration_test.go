@@ -2,7 +2,6 @@ package pgserver
 
 import (
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -16,14 +15,7 @@ import (
 // by pgbench itself, accounts loaded with COPY (split by key), then the
 // select-only and simple-update scripts in all three query modes.
 func TestProxyPgbenchSharded(t *testing.T) {
-	pgbench, err := exec.LookPath("pgbench")
-	if err != nil {
-		matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench")
-		if len(matches) == 0 {
-			t.Skip("pgbench not installed")
-		}
-		pgbench = matches[len(matches)-1]
-	}
+	pgbench := pgTool(t, "pgbench")
 	f := startFixture(t, func(c *topology.Config) {
 		c.Databases[0].Tables["pgbench_accounts"] = topology.TableRule{Key: "aid", Type: "int"}
 		c.Databases[0].Tables["pgbench_history"] = topology.TableRule{Key: "aid", Type: "int"}

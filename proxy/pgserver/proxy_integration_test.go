@@ -368,10 +368,7 @@ func TestProxyAuthAndStartupErrors(t *testing.T) {
 // psql, the DBA's tool, works through the proxy.
 func TestProxyPsql(t *testing.T) {
 	f := startFixture(t)
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		psql = "/usr/lib/postgresql/15/bin/psql"
-	}
+	psql := pgTool(t, "psql")
 	cmd := exec.CommandContext(t.Context(), psql, f.dsn("app", "app-secret"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
 		"-c", "INSERT INTO users (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')",
 		// Replicas may not have replayed the insert yet: ask the primaries.
@@ -435,10 +432,7 @@ func TestProxyPsqlScriptMatchesUnsharded(t *testing.T) {
 		c.Databases[0].ReadPolicy = string(topology.PrimaryOnly) // read what was just written
 	})
 	single := localcluster.StartForTest(t, localcluster.KindPostgres, localcluster.Options{Shards: 1, ReplicasPerShard: localcluster.NoReplicas, Database: "shop"})
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		psql = "/usr/lib/postgresql/15/bin/psql"
-	}
+	psql := pgTool(t, "psql")
 	run := func(dsn string) string {
 		out, err := exec.CommandContext(t.Context(), psql, dsn, "-X", "-A", "-v", "ON_ERROR_STOP=1", "-f", "testdata/psql_script.sql").CombinedOutput()
 		if err != nil {

@@ -149,11 +149,9 @@ func TestServerAuthPsql(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: runs psql")
 	}
-	psql := "/usr/lib/postgresql/15/bin/psql"
-	if _, err := os.Stat(psql); err != nil {
-		if psql, err = exec.LookPath("psql"); err != nil {
-			t.Skip("psql not installed")
-		}
+	psql, err := localcluster.PostgresTool("psql", "")
+	if err != nil {
+		t.Skip(err)
 	}
 	addr := startFakeProxy(t, fakeProxy{method: AuthSCRAM, users: map[string]string{"app": "app-secret"}})
 	host, port, _ := net.SplitHostPort(addr)

@@ -88,6 +88,22 @@ func findPostgres(binDir string) (pgBinaries, error) {
 	return b, nil
 }
 
+// PostgresTool finds a PostgreSQL client program (psql, pg_dump,
+// pg_restore) next to the server binaries the clusters run (binDir as in
+// Options.BinDir), so tests drive the servers with tools of their own
+// version; the error matches ErrMissingBinary.
+func PostgresTool(name, binDir string) (string, error) {
+	b, err := findPostgres(binDir)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Dir(b.postgres)
+	if p := filepath.Join(dir, name); isExecutable(p) {
+		return p, nil
+	}
+	return "", &MissingBinaryError{Binary: name, Package: "postgresql-client", Searched: []string{dir}}
+}
+
 // debianPGVersions lists the versions under /usr/lib/postgresql, newest first.
 func debianPGVersions() []string {
 	entries, _ := os.ReadDir("/usr/lib/postgresql")
